@@ -1,0 +1,63 @@
+"""A flat hierarchy of sign-in errors, each carrying an OAuth-style ``error`` code.
+
+One Flask error handler renders every ``AuthError`` as a friendly page with a reference id and logs the
+``reason``; the ``description`` is what the user may read, the ``reason`` is for operations only.
+"""
+
+from __future__ import annotations
+
+
+class AuthError(Exception):
+    """A refusal during sign-in; never a 5xx."""
+
+    error = "access_denied"
+    status_code = 400
+    description = "We could not sign you in."
+
+    def __init__(self, reason: str, *, description: str | None = None, error: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        if description is not None:
+            self.description = description
+        if error is not None:
+            self.error = error
+
+
+class InvalidToken(AuthError):
+    """The ID token failed a check: signature, issuer, tenant, audience, time or a missing claim."""
+
+    error = "invalid_token"
+    status_code = 401
+    description = "The sign-in response from Microsoft could not be verified. Please sign in again."
+
+
+class InvalidState(AuthError):
+    """The callback does not belong to a sign-in this browser started (expired, replayed or forged)."""
+
+    error = "invalid_request"
+    status_code = 400
+    description = "This sign-in link has expired or was already used. Please start again."
+
+
+class AuthorityError(AuthError):
+    """The authority sent back an error (``access_denied``, ``login_required``, ...)."""
+
+    error = "authority_error"
+    status_code = 401
+    description = "Microsoft sign-in did not complete."
+
+
+class AuthorityUnavailable(AuthError):
+    """The authority did not answer in time, or answered with something unusable."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+    description = "Microsoft sign-in is not responding at the moment. Please try again in a few minutes."
+
+
+class AccessDenied(AuthError):
+    """Signed in, but this account may not use the portal or this page."""
+
+    error = "access_denied"
+    status_code = 403
+    description = "Your account cannot use this page."
