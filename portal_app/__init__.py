@@ -1,0 +1,1 @@
+"""The Appointee Portal: a Flask application factory and its blueprints."""
