@@ -1,0 +1,24 @@
+"""Apply Alembic migrations programmatically; the app calls ``upgrade_to_head`` at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(engine_url: str) -> Config:
+    """An Alembic config for ``engine_url`` that needs no alembic.ini in the working directory."""
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # ConfigParser treats % as interpolation; URLs may carry percent-encoded passwords.
+    config.set_main_option("sqlalchemy.url", engine_url.replace("%", "%%"))
+    return config
+
+
+def upgrade_to_head(engine_url: str) -> None:
+    """Bring the database at ``engine_url`` to the newest schema; marks are never dropped by a migration."""
+    command.upgrade(alembic_config(engine_url), "head")
