@@ -1,0 +1,399 @@
+"""Role rules: which portal roles a sign-in earns from the claims its tenant vouches for.
+
+The rules live in ``config/roles.toml`` (see its comments). ``RoleRules.load`` checks every key and reports
+all problems at once; ``RoleRules.evaluate`` turns claims into a ``RoleDecision``. Deny by default: claims
+that match no rule earn no role, and a token from a tenant that is not allowed earns nothing at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tomllib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from auth.permissions import Grant, Permission, Role, RoleDecision, role_sort_key
+from auth.permissions import permissions_for as permissions_for  # re-exported: callers import it from here
+from auth.permissions import work_as_choices as work_as_choices
+
+log = logging.getLogger(__name__)
+
+APP_ROLES_ANY = "app_roles_any"
+GROUPS_ANY = "groups_any"
+UPN_DOMAINS_ANY = "upn_domains_any"
+CONDITION_KEYS = (APP_ROLES_ANY, GROUPS_ANY, UPN_DOMAINS_ANY)
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.IGNORECASE)
+
+
+# --- Config problems
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong in a config file: where it is and how to fix it."""
+
+    file: str
+    key: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}. Fix: {self.fix}"
+
+
+class RoleConfigError(Exception):
+    """``config/roles.toml`` cannot be used; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("role rules are invalid:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+class _Problems:
+    """Collects problems for one file so validation can carry on past the first."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[ConfigProblem] = []
+
+    def add(self, key: str, message: str, fix: str) -> None:
+        self.items.append(ConfigProblem(self.file, key, message, fix))
+
+
+# --- Claims, conditions and rules
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The claims rules may look at, normalised; empty for a tenant that is not allowed."""
+
+    tenant_allowed: bool
+    app_roles: frozenset[str] = frozenset()
+    group_ids: frozenset[str] = frozenset()
+    upn_domain: str | None = None
+    groups_unresolved: bool = False
+
+
+def needs_group_overage(claims: Mapping[str, Any]) -> bool:
+    """True when the token names its groups by reference (too many to list) instead of listing them."""
+    if "groups" in claims:
+        return False
+    claim_names = claims.get("_claim_names")
+    # Entra "groups overage": past 200 groups a JWT carries _claim_names.groups instead of the groups claim.
+    return isinstance(claim_names, Mapping) and "groups" in claim_names
+
+
+def subject_from_claims(
+    claims: Mapping[str, Any], *, allowed_tenants: Collection[str], group_ids: Collection[str] | None = None
+) -> Subject:
+    """Normalise ``claims``; ``group_ids`` (from Graph, after overage) replaces the ``groups`` claim."""
+    if isinstance(allowed_tenants, str):
+        # "tid in 'abc-...'" would be a substring test: refuse rather than match a fragment of a tenant id.
+        raise TypeError("allowed_tenants must be a collection of tenant ids, not a single string")
+    tid = claims.get("tid")
+    allowed = {t.lower() for t in allowed_tenants}
+    if not isinstance(tid, str) or tid.lower() not in allowed:
+        return Subject(tenant_allowed=False)
+    groups = claims.get("groups") if group_ids is None else group_ids
+    return Subject(
+        tenant_allowed=True,
+        app_roles=frozenset(_strings(claims.get("roles"))),
+        group_ids=frozenset(g.lower() for g in _strings(groups)),
+        upn_domain=_upn_domain(claims.get("preferred_username")),
+        groups_unresolved=group_ids is None and needs_group_overage(claims),
+    )
+
+
+def _strings(value: object) -> list[str]:
+    """The string items of a list claim; anything else (a bare string, a number) counts as empty."""
+    if not isinstance(value, list | tuple | set | frozenset):
+        return []
+    return [item for item in value if isinstance(item, str)]
+
+
+def _upn_domain(preferred_username: object) -> str | None:
+    """The lower-cased domain after the last '@' of ``preferred_username``, if it looks like an address."""
+    if not isinstance(preferred_username, str):
+        return None
+    local, at, domain = preferred_username.rpartition("@")
+    return domain.lower() if at and local and domain else None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a rule: the claim named by ``key`` holds at least one of ``values``."""
+
+    key: str
+    values: tuple[str, ...]
+
+    def matches(self, subject: Subject) -> bool:
+        """Whether ``subject`` meets this condition; nothing matches for a tenant that is not allowed."""
+        if not subject.tenant_allowed:
+            return False
+        if self.key == APP_ROLES_ANY:
+            return not subject.app_roles.isdisjoint(self.values)
+        if self.key == GROUPS_ANY:
+            return not subject.group_ids.isdisjoint(self.values)
+        # The domain is honoured only for an allowed tenant (checked above): any tenant can mint a
+        # preferred_username ending in our domain (the "nOAuth" attack).
+        return subject.upn_domain is not None and subject.upn_domain in self.values
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named rule: when every condition holds, the roles in ``grant`` are granted."""
+
+    name: str
+    grant: tuple[Role, ...]
+    conditions: tuple[Condition, ...]
+
+    def matches(self, subject: Subject) -> bool:
+        """True only if all conditions hold (and there is at least one)."""
+        return bool(self.conditions) and all(c.matches(subject) for c in self.conditions)
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    """A portal role as configured: its titles and permissions."""
+
+    role: Role
+    title: str
+    title_cy: str
+    permissions: frozenset[Permission]
+
+
+# --- The rule set
+
+
+@dataclass(frozen=True)
+class RoleRules:
+    """The validated content of ``config/roles.toml``."""
+
+    definitions: Mapping[Role, RoleDefinition]
+    rules: tuple[Rule, ...]
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RoleRules:
+        """Read and validate ``path``; raises ``RoleConfigError`` listing every problem."""
+        problems = _Problems(str(path))
+        try:
+            with open(path, "rb") as file:
+                data = tomllib.load(file)
+        except OSError as exc:
+            problems.add(
+                "(file)", f"cannot be read ({exc.strerror})", "create the file or point the portal at it"
+            )
+            raise RoleConfigError(problems.items) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            where = re.search(r"line (\d+)", str(exc))
+            key = f"line {where.group(1)}" if where else "(syntax)"
+            problems.add(key, f"is not valid TOML ({exc})", "correct the TOML syntax at that line")
+            raise RoleConfigError(problems.items) from None
+        return cls.from_data(data, file=str(path))
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *, file: str = "<memory>") -> RoleRules:
+        """Validate parsed TOML; raises ``RoleConfigError`` naming ``file`` with every problem found."""
+        problems = _Problems(file)
+        for key in data.keys() - {"roles", "rules"}:
+            problems.add(key, "is not a known section", "use only [roles.<id>] and [[rules]]")
+        definitions = _parse_roles(data.get("roles"), problems)
+        rules = _parse_rules(data.get("rules"), definitions, problems)
+        if problems.items:
+            raise RoleConfigError(problems.items)
+        return cls(definitions=definitions, rules=tuple(rules))
+
+    def evaluate(
+        self,
+        claims: Mapping[str, Any],
+        *,
+        allowed_tenants: Collection[str],
+        group_ids: Collection[str] | None = None,
+    ) -> RoleDecision:
+        """The roles and permissions ``claims`` earn; ``group_ids`` replaces the ``groups`` claim if given."""
+        subject = subject_from_claims(claims, allowed_tenants=allowed_tenants, group_ids=group_ids)
+        if not subject.tenant_allowed:
+            return RoleDecision(tenant_allowed=False)
+        grants = [
+            Grant(role, rule.name) for rule in self.rules if rule.matches(subject) for role in rule.grant
+        ]
+        roles = tuple(sorted({g.role for g in grants}, key=role_sort_key))
+        role_permissions = {role: self.definitions[role].permissions for role in roles}
+        permissions = frozenset().union(*role_permissions.values())
+        return RoleDecision(True, roles, permissions, tuple(grants), role_permissions)
+
+
+def _parse_roles(section: object, problems: _Problems) -> dict[Role, RoleDefinition]:
+    """``[roles.<id>]`` tables: known role ids, titles in English and Welsh, known permissions."""
+    if not isinstance(section, Mapping) or not section:
+        problems.add("roles", "is missing or empty", "add a [roles.<id>] table for each portal role")
+        return {}
+    known_roles = ", ".join(Role)
+    definitions = {}
+    for role_id, table in section.items():
+        key = f"roles.{role_id}"
+        if role_id not in set(Role):
+            problems.add(key, f"unknown role {role_id!r}", f"use one of: {known_roles}")
+            continue
+        if not isinstance(table, Mapping):
+            problems.add(key, "is not a table", f"write it as [{key}] with title, title_cy and permissions")
+            continue
+        for extra in table.keys() - {"title", "title_cy", "permissions"}:
+            problems.add(f"{key}.{extra}", "is not a known key", "use only title, title_cy and permissions")
+        titles = [_text(table, key, name, problems) for name in ("title", "title_cy")]
+        permissions = _parse_permissions(table.get("permissions"), f"{key}.permissions", problems)
+        definitions[Role(role_id)] = RoleDefinition(Role(role_id), titles[0], titles[1], permissions)
+    return definitions
+
+
+def _text(table: Mapping[str, Any], key: str, name: str, problems: _Problems) -> str:
+    """A required, non-empty string value."""
+    value = table.get(name)
+    if not isinstance(value, str) or not value.strip():
+        problems.add(f"{key}.{name}", "is missing or empty", f'set {name} = "..." (the text users see)')
+        return ""
+    return value
+
+
+def _parse_permissions(value: object, key: str, problems: _Problems) -> frozenset[Permission]:
+    """A list of known permission names."""
+    if not isinstance(value, list):
+        problems.add(key, "is missing or not a list", 'write permissions = ["resource:action", ...]')
+        return frozenset()
+    found = set()
+    for index, name in enumerate(value):
+        if name in set(Permission):
+            found.add(Permission(name))
+        else:
+            problems.add(
+                f"{key}[{index}]", f"unknown permission {name!r}", f"use one of: {', '.join(Permission)}"
+            )
+    return frozenset(found)
+
+
+def _parse_rules(section: object, definitions: Mapping[Role, Any], problems: _Problems) -> list[Rule]:
+    """``[[rules]]`` entries: a unique name, a non-empty grant of defined roles, and valid conditions."""
+    if not isinstance(section, list) or not section:
+        problems.add(
+            "rules", "is missing or empty", "add at least one [[rules]] entry (or every user is denied)"
+        )
+        return []
+    rules, names = [], set()
+    for index, table in enumerate(section):
+        key = f"rules[{index}]"
+        if not isinstance(table, Mapping):
+            problems.add(key, "is not a table", "write each rule as a [[rules]] table")
+            continue
+        for extra in table.keys() - {"name", "grant", *CONDITION_KEYS}:
+            fix = f"use only name, grant and the conditions {', '.join(CONDITION_KEYS)}"
+            problems.add(f"{key}.{extra}", "is not a known key", fix)
+        name = _text(table, key, "name", problems)
+        if name and name in names:
+            problems.add(f"{key}.name", f"duplicate rule name {name!r}", "give each rule its own name")
+        names.add(name)
+        grant = _parse_grant(table.get("grant"), f"{key}.grant", definitions, problems)
+        conditions = [
+            _parse_condition(c, table[c], f"{key}.{c}", problems) for c in CONDITION_KEYS if c in table
+        ]
+        if not conditions:
+            fix = f"add at least one of {', '.join(CONDITION_KEYS)}"
+            problems.add(key, "has no conditions (it would grant its roles to everyone)", fix)
+        rules.append(Rule(name, grant, tuple(conditions)))
+    return rules
+
+
+def _parse_grant(
+    value: object, key: str, definitions: Mapping[Role, Any], problems: _Problems
+) -> tuple[Role, ...]:
+    """A non-empty list of roles that have a ``[roles.<id>]`` table."""
+    if not isinstance(value, list) or not value:
+        problems.add(key, "is missing or empty", 'write grant = ["<role id>", ...] with at least one role')
+        return ()
+    defined = ", ".join(definitions) or "(none defined)"
+    grant = []
+    for index, role_id in enumerate(value):
+        if role_id in set(Role) and Role(role_id) in definitions:
+            grant.append(Role(role_id))
+        else:
+            problems.add(
+                f"{key}[{index}]", f"unknown role {role_id!r}", f"use a role defined under [roles]: {defined}"
+            )
+    return tuple(grant)
+
+
+def _parse_condition(name: str, value: object, key: str, problems: _Problems) -> Condition:
+    """A non-empty list of strings, each checked for its kind (GUID for groups, bare domain for domains)."""
+    if not isinstance(value, list) or not value:
+        problems.add(key, "is not a non-empty list (an empty list never matches)", f'write {name} = ["..."]')
+        return Condition(name, ())
+    values = []
+    for index, item in enumerate(value):
+        item_key = f"{key}[{index}]"
+        if not isinstance(item, str) or not item.strip():
+            problems.add(item_key, "is not a non-empty string", 'quote the value: "..."')
+        elif name == GROUPS_ANY and not _GUID.match(item):
+            fix = "use the group's Object ID from Entra (a GUID like e8a1b2c3-d4e5-...), not its name"
+            problems.add(item_key, f"malformed group id {item!r}", fix)
+        elif name == UPN_DOMAINS_ANY and not _DOMAIN.match(item):
+            problems.add(
+                item_key, f"malformed domain {item!r}", "write the bare domain, e.g. wjec-appointees.co.uk"
+            )
+        else:
+            values.append(item.lower() if name != APP_ROLES_ANY else item)
+    return Condition(name, tuple(values))
+
+
+# --- Reloading at sign-in
+
+
+class RoleRulesSource:
+    """The current rules from a file, reloaded when it changes so edits apply at the next sign-in.
+
+    The first load must succeed (config errors stop start-up). After that an invalid edit is logged and the
+    last good rules stay in force: a typo must not lock every appointee out, nor open the portal up.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = Lock()
+        self._stamp = self._stat()
+        self._rules = RoleRules.load(self.path)
+
+    def current(self) -> RoleRules:
+        """The rules to use now; cheap (one ``stat``) when the file has not changed."""
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return self._rules
+        with self._lock:
+            if stamp != self._stamp:
+                self._reload(stamp)
+            return self._rules
+
+    def _reload(self, stamp: tuple[int, int, int] | None) -> None:
+        """Load the changed file; on failure log every problem and keep the previous rules."""
+        self._stamp = stamp  # also on failure, so a broken file is reported once, not at every sign-in
+        try:
+            self._rules = RoleRules.load(self.path)
+        except RoleConfigError as exc:
+            log.error(
+                "role rules in %s were edited but are invalid; still using the previous rules until it is "
+                "fixed:\n%s",
+                self.path,
+                "\n".join(f"  - {p}" for p in exc.problems),
+            )
+            return
+        log.info("role rules reloaded from %s: they apply from each user's next sign-in", self.path)
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        """What identifies this version of the file: mtime, size and inode (editors often replace files)."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
