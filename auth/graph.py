@@ -45,7 +45,9 @@ def fetch_member_group_ids(
     """The object ids of every group the signed-in user belongs to, directly or through nested groups."""
     origin = _origin(graph_base_url)
     if origin is None or origin[0] != "https":
-        raise GraphUnavailable(f"graph_base_url {graph_base_url!r} is not an https URL: fix the configuration")
+        raise GraphUnavailable(
+            f"graph_base_url {graph_base_url!r} is not an https URL: fix the configuration"
+        )
     url: str | None = graph_base_url.rstrip("/") + MEMBER_OF_PATH
     group_ids: list[str] = []
     for _page in range(max_pages):

@@ -34,7 +34,9 @@ def graph():
 
 
 def fetch(**kwargs) -> list[str]:
-    return fetch_member_group_ids("user-access-token", graph_base_url=GRAPH, http=requests.Session(), **kwargs)
+    return fetch_member_group_ids(
+        "user-access-token", graph_base_url=GRAPH, http=requests.Session(), **kwargs
+    )
 
 
 def test_returns_group_ids_and_sends_the_users_token(graph):
@@ -47,7 +49,11 @@ def test_returns_group_ids_and_sends_the_users_token(graph):
 def test_follows_next_links_on_the_graph_host_across_pages(graph):
     ids = [group_id(n) for n in range(249)] + [EXAMINERS_GROUP]
     pages = [ids[0:100], ids[100:200], ids[200:]]
-    links = [FIRST_PAGE, f"{GRAPH}/v1.0/me/transitiveMemberOf?$skiptoken=p2", f"{GRAPH}/v1.0/next?$skiptoken=p3"]
+    links = [
+        FIRST_PAGE,
+        f"{GRAPH}/v1.0/me/transitiveMemberOf?$skiptoken=p2",
+        f"{GRAPH}/v1.0/next?$skiptoken=p3",
+    ]
     for index, (link, page) in enumerate(zip(links, pages, strict=True)):
         body = {"value": [group(i) for i in page]}
         if index + 1 < len(links):
@@ -150,7 +156,10 @@ def test_graph_unavailable_is_a_friendly_503_auth_error():
 
     assert isinstance(error, AuthError)
     assert (error.status_code, error.error) == (503, "temporarily_unavailable")
-    assert error.description == "We could not check your group memberships with Microsoft. Please try again shortly."
+    assert (
+        error.description
+        == "We could not check your group memberships with Microsoft. Please try again shortly."
+    )
 
 
 def test_overage_user_gets_the_examiner_role_from_graph_and_never_calls_the_token_endpoint(graph):
