@@ -1,4 +1,4 @@
-"""The authority's OpenID Provider metadata (issuer, jwks_uri, endpoints), fetched once and cached per process."""
+"""The authority's OpenID Provider metadata (issuer, jwks_uri, endpoints), fetched once per process."""
 
 from __future__ import annotations
 
@@ -52,9 +52,7 @@ def validate_discovery(document: Any, url: str) -> None:
         raise AuthorityUnavailable(f"discovery document at {url} is not a JSON object")
     problems = [name for name in REQUIRED_URLS if not _is_https_url(document.get(name))]
     if problems:
-        raise AuthorityUnavailable(
-            f"discovery document at {url} lacks https URLs for: {', '.join(problems)}"
-        )
+        raise AuthorityUnavailable(f"discovery document at {url} lacks https URLs for: {', '.join(problems)}")
 
 
 def _is_https_url(value: Any) -> bool:

@@ -1,7 +1,7 @@
 """The authority's signing keys, fetched from its ``jwks_uri`` and cached per process.
 
-Keys are looked up by ``kid``. An unknown ``kid`` (the authority rotated its keys) triggers one refetch, at most
-once per ``min_refetch_interval``, so a stream of tokens with made-up kids cannot make us hammer the authority.
+Keys are looked up by ``kid``. An unknown ``kid`` (the authority rotated its keys) triggers one refetch, at
+most once per ``min_refetch_interval``, so a stream of tokens with made-up kids cannot hammer the authority.
 When the authority is down, the keys already cached keep working.
 """
 
@@ -102,7 +102,7 @@ class JwksCache:
         return self._attempted_at is None or self._clock() - self._attempted_at >= self._min_refetch_interval
 
     def _refetch(self) -> None:
-        """Fetch and replace the key set; on failure keep the old keys and remember why. Caller holds the lock."""
+        """Fetch and replace the key set; on failure keep the old keys. Caller holds the lock."""
         self._attempted_at = self._clock()
         try:
             keys = parse_jwks(self._download())
@@ -111,7 +111,9 @@ class JwksCache:
             log.warning(
                 "Could not refresh signing keys from %s (%s); %d cached keys stay in use. "
                 "Check that the authority is reachable from this server.",
-                self.jwks_uri, exc.reason, len(self._keys),
+                self.jwks_uri,
+                exc.reason,
+                len(self._keys),
             )
             return
         self._keys = MappingProxyType(keys)

@@ -1,7 +1,7 @@
 """ID token validation: the portal's own job, because MSAL checks only state and nonce.
 
-``validate_id_token`` verifies the RS256 signature against the authority's JWKS and every claim the portal relies
-on; every refusal is an ``InvalidToken`` whose ``reason`` names the failed check for the log.
+``validate_id_token`` verifies the RS256 signature against the authority's JWKS and every claim the portal
+relies on; every refusal is an ``InvalidToken`` whose ``reason`` names the failed check for the log.
 ``identity_from_claims`` turns validated claims into the ``Identity`` the rest of the portal uses.
 """
 
@@ -195,13 +195,19 @@ def check_times(claims: dict[str, Any], *, now: float, leeway: int) -> None:
     if claims["nbf"] > now + leeway:
         raise InvalidToken(f"id_token not valid before {claims['nbf']} (now {int(now)}, leeway {leeway}s)")
     if claims["iat"] > now + leeway:
-        raise InvalidToken(f"id_token issued in the future at {claims['iat']} (now {int(now)}, leeway {leeway}s)")
+        raise InvalidToken(
+            f"id_token issued in the future at {claims['iat']} (now {int(now)}, leeway {leeway}s)"
+        )
 
 
 def check_nonce(claims: dict[str, Any], expected: str) -> None:
     """The nonce must be the one this sign-in sent (MSAL checks too; this is defence in depth)."""
     nonce = claims.get("nonce")
-    if not expected or not isinstance(nonce, str) or not hmac.compare_digest(nonce.encode(), expected.encode()):
+    if (
+        not expected
+        or not isinstance(nonce, str)
+        or not hmac.compare_digest(nonce.encode(), expected.encode())
+    ):
         raise InvalidToken("id_token nonce does not match the sign-in request")
 
 

@@ -1,4 +1,4 @@
-"""Really signed test ID tokens: an RSA key pair per test session, its JWKS, and a factory with overridable claims.
+"""Really signed test ID tokens: RSA key pairs made once per test session, a JWKS, a factory with overrides.
 
 Usage::
 
@@ -10,8 +10,8 @@ Usage::
     forged = TokenFactory(key=attacker_key()).mint()   # same kid, wrong key: a forged signature
     jwks = factory.jwks()                         # what the authority's jwks_uri serves
 
-Hand-built tokens for attacks that PyJWT refuses to produce (``alg: none``, HS256 keyed with the public key PEM)
-come from ``unsigned_token`` and ``hs256_confusion_token``.
+Hand-built tokens for attacks that PyJWT refuses to produce (``alg: none``, HS256 keyed with the public
+key PEM) come from ``unsigned_token`` and ``hs256_confusion_token``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def attacker_key() -> rsa.RSAPrivateKey:
 
 
 def public_jwk(key: rsa.RSAPrivateKey, kid: str, **extra: Any) -> dict[str, Any]:
-    """The public half of ``key`` as a JWK, the way Entra publishes it (``kty``, ``use``, ``kid``, ``n``, ``e``)."""
+    """The public half of ``key`` as a JWK shaped like Entra's (``kty``, ``use``, ``kid``, ``n``, ``e``)."""
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     return {"kty": "RSA", "use": "sig", "kid": kid, "n": jwk["n"], "e": jwk["e"], **extra}
 
@@ -124,11 +124,15 @@ class TokenFactory:
         self.key = key if key is not None else trusted_key()
         self.kid = kid
 
-    def claims(self, *, now: float | None = None, omit: Iterable[str] = (), **overrides: Any) -> dict[str, Any]:
+    def claims(
+        self, *, now: float | None = None, omit: Iterable[str] = (), **overrides: Any
+    ) -> dict[str, Any]:
         """Valid claims issued at ``now`` with ``overrides`` applied and ``omit`` removed."""
         now = time.time() if now is None else now
         tenant_id = overrides.get("tid", APPOINTEE_TENANT_ID)
-        claims = default_claims(now, tenant_id=tenant_id if isinstance(tenant_id, str) else APPOINTEE_TENANT_ID)
+        claims = default_claims(
+            now, tenant_id=tenant_id if isinstance(tenant_id, str) else APPOINTEE_TENANT_ID
+        )
         claims.update(overrides)
         for name in omit:
             claims.pop(name, None)
@@ -154,10 +158,21 @@ class TokenFactory:
 
 
 def sign_rs(payload: Mapping[str, Any], header: Mapping[str, Any], key: rsa.RSAPrivateKey) -> str:
-    """Sign with the RSA key using the header's ``alg`` (RS256 unless told), bypassing PyJWT's header defaults."""
-    alg = header.get("alg", "RS256")
+    """Sign with the RSA key per the header's ``alg`` (RS256 unless told), without PyJWT's defaults."""
+    payload_json = json.dumps(payload, separators=(",", ":")).encode()
+    return sign_raw(header, payload_json, key)
+
+
+def sign_raw(header: Mapping[str, Any] | bytes, payload: bytes, key: rsa.RSAPrivateKey) -> str:
+    """Sign arbitrary header/payload bytes, for well-signed tokens whose content is malformed.
+
+    A ``bytes`` header is used as is; a mapping is JSON-encoded. The RSA hash follows the header's ``alg``
+    when it names RS384 or RS512, so "really signed with RS512" tokens can be made.
+    """
+    alg = header.get("alg", "RS256") if isinstance(header, Mapping) else "RS256"
     signing_alg = alg if alg in ("RS256", "RS384", "RS512") else "RS256"
-    signing_input = _signing_input(header, payload)
+    header_bytes = header if isinstance(header, bytes) else json.dumps(header, separators=(",", ":")).encode()
+    signing_input = f"{b64url(header_bytes)}.{b64url(payload)}".encode()
     signature = jwt.algorithms.get_default_algorithms()[signing_alg].sign(signing_input, key)
     return f"{signing_input.decode()}.{b64url(signature)}"
 
