@@ -1,1 +1,55 @@
 """The Appointee Portal: a Flask application factory and its blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from portal_app.settings import PROJECT_ROOT, load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal; ``test_config`` overrides settings section by section (``{"auth": {...}}``)."""
+    from portal_app import (
+        auth_views,
+        cli,
+        errors,
+        guards,
+        health,
+        identity,
+        logs,
+        pages,
+        security_headers,
+        sessions,
+    )
+    from portal_app.dev_secret import dev_secret_key
+
+    settings = load_settings(test_config)
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                static_folder=str(PROJECT_ROOT / "static"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key or dev_secret_key(PROJECT_ROOT / "var"),
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        TEMPLATES_AUTO_RELOAD=settings.dev_mode,
+    )
+    if test_config and "flask" in test_config:
+        app.config.update(test_config["flask"])
+    app.extensions["portal.settings"] = settings
+    logs.init_app(app)
+    sessions.init_app(app, settings)
+    identity.init_app(app, settings)
+    errors.init_app(app)
+    guards.init_app(app)
+    security_headers.init_app(app, settings)
+    cli.init_app(app)
+    for module in (pages, auth_views, health):
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def portal_context():
+        from flask import g
+
+        return {"current_user": g.get("user"), "settings": settings}
+
+    return app

@@ -1,0 +1,79 @@
+"""One MSAL ConfidentialClientApplication per process, with a token cache per user session.
+
+MSAL keeps its token cache on the application object. Sharing one application between users would mix
+their tokens, and building one per request repeats discovery; so the application's cache is a proxy that
+forwards to the cache of the session being served (a context variable), and refuses to work without one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
+from urllib.parse import urlsplit
+
+import msal
+
+# Hosts where MSAL's instance discovery makes sense; any other authority (the emulator, a test provider)
+# needs instance_discovery=False, or MSAL would ask Microsoft about it.
+MICROSOFT_AUTHORITY_HOSTS = {
+    "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn", "login.windows.net", "login.microsoft.com", "sts.windows.net",
+}
+
+_current_cache: ContextVar[msal.SerializableTokenCache | None] = ContextVar("portal_token_cache", default=None)
+
+
+class SessionTokenCacheProxy:
+    """Looks like an MSAL token cache; every call goes to the cache bound by ``bound_token_cache``."""
+
+    CredentialType = msal.TokenCache.CredentialType
+
+    def __getattr__(self, name: str):
+        cache = _current_cache.get()
+        if cache is None:
+            # Fail closed: a call outside bound_token_cache() would otherwise share tokens between users.
+            raise RuntimeError("MSAL token cache used outside bound_token_cache()")
+        return getattr(cache, name)
+
+
+@contextlib.contextmanager
+def bound_token_cache(serialized: str | None = None) -> Iterator[msal.SerializableTokenCache]:
+    """Bind a per-session token cache (optionally restored from ``serialized``) for the block."""
+    cache = msal.SerializableTokenCache()
+    if serialized:
+        cache.deserialize(serialized)
+    token = _current_cache.set(cache)
+    try:
+        yield cache
+    finally:
+        _current_cache.reset(token)
+
+
+class MsalClient:
+    """Builds the process's ConfidentialClientApplication lazily (first use, not import or app creation)."""
+
+    def __init__(self, *, authority: str, client_id: str, client_secret: str, http_client,
+                 timeout: float) -> None:
+        self._kwargs = dict(
+            client_id=client_id,
+            client_credential=client_secret,
+            authority=authority,
+            http_client=http_client,
+            timeout=timeout,
+            # Shared across requests so tenant discovery is fetched once per process.
+            http_cache={},
+            token_cache=SessionTokenCacheProxy(),
+            instance_discovery=urlsplit(authority).hostname in MICROSOFT_AUTHORITY_HOSTS,
+        )
+        self._app: msal.ConfidentialClientApplication | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def app(self) -> msal.ConfidentialClientApplication:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = msal.ConfidentialClientApplication(**self._kwargs)
+        return self._app

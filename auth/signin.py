@@ -1,0 +1,120 @@
+"""The sign-in use case without Flask: build the authorize URL, then turn a callback into a verified user."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import requests
+
+from auth.errors import AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken
+from auth.flow_state import SignInFlows
+from auth.msal_client import MsalClient, bound_token_cache
+from auth.tokens import Identity, JwksCache, identity_from_claims, validate_id_token
+
+log = logging.getLogger(__name__)
+
+# Errors the authority sends back that mean "sign in interactively", not "something is broken".
+INTERACTION_ERRORS = {"login_required", "interaction_required", "consent_required", "account_selection_required"}
+_NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The outcome of a good callback."""
+
+    identity: Identity
+    claims: dict
+    token_cache: str
+    next_path: str
+
+
+@dataclass(frozen=True)
+class SignInConfig:
+    client_id: str
+    redirect_uri: str
+    allowed_tenants: tuple[str, ...]
+    scopes: tuple[str, ...]
+    domain_hint: str | None
+    clock_skew_seconds: int
+    required_auth_context: str | None = None
+
+
+class SignIn:
+    """Begins and completes authorization code flows (PKCE S256, state, nonce, form_post)."""
+
+    def __init__(self, *, msal_client: MsalClient, flows: SignInFlows, jwks: JwksCache,
+                 issuer_template: str, config: SignInConfig) -> None:
+        self._msal = msal_client
+        self._flows = flows
+        self._jwks = jwks
+        self._issuer_template = issuer_template
+        self._config = config
+
+    def begin(self, *, next_path: str, browser_secret: str, login_hint: str | None = None,
+              prompt: str | None = None) -> str:
+        """Store a new flow bound to the browser and return the authority's authorize URL."""
+        try:
+            flow = self._msal.app.initiate_auth_code_flow(
+                list(self._config.scopes),
+                redirect_uri=self._config.redirect_uri,
+                response_mode="form_post",
+                login_hint=login_hint,
+                domain_hint=self._config.domain_hint,
+                prompt=prompt,
+                claims_challenge=self._claims_request(),
+            )
+        except (ValueError, *_NETWORK_ERRORS) as exc:
+            raise AuthorityUnavailable(f"could not prepare the authorize request: {exc}") from exc
+        self._flows.start(flow, browser_secret=browser_secret, next_path=next_path,
+                          silent=prompt == "none")
+        return flow["auth_uri"]
+
+    def complete(self, auth_response: dict, *, browser_secret: str | None) -> SignedIn:
+        """Check the callback and redeem its code: exactly one call to the authority (the token request)."""
+        pending = self._flows.finish(auth_response.get("state"), browser_secret)
+        if auth_response.get("error"):
+            error = str(auth_response["error"])[:100]
+            raise AuthorityError(f"the authority answered {error}: "
+                                 f"{str(auth_response.get('error_description', ''))[:300]}",
+                                 error=error, description=_describe_authority_error(error))
+        if not auth_response.get("code"):
+            raise InvalidState("callback without a code or an error")
+        with bound_token_cache() as cache:
+            try:
+                result = self._msal.app.acquire_token_by_auth_code_flow(pending.flow, auth_response)
+            except ValueError as exc:  # MSAL: state or nonce mismatch
+                raise InvalidState(f"MSAL refused the callback: {exc}") from exc
+            except _NETWORK_ERRORS as exc:
+                raise AuthorityUnavailable(f"token request failed: {type(exc).__name__}") from exc
+            if "error" in result:
+                raise AuthorityError(f"token request refused: {result.get('error')}: "
+                                     f"{str(result.get('error_description', ''))[:300]}",
+                                     error=str(result.get("error"))[:100])
+            id_token = result.get("id_token")
+            if not id_token:
+                raise InvalidToken("the token response has no id_token")
+            claims = validate_id_token(
+                id_token, jwks=self._jwks, issuer_template=self._issuer_template,
+                client_id=self._config.client_id, allowed_tenants=self._config.allowed_tenants,
+                leeway=self._config.clock_skew_seconds, nonce=pending.flow.get("nonce"),
+                required_acrs=self._config.required_auth_context,
+            )
+            return SignedIn(identity=identity_from_claims(claims), claims=claims,
+                            token_cache=cache.serialize(), next_path=pending.next_path)
+
+    def _claims_request(self) -> str | None:
+        context = self._config.required_auth_context
+        if not context:
+            return None
+        import json
+
+        return json.dumps({"id_token": {"acrs": {"essential": True, "value": context}}})
+
+
+def _describe_authority_error(error: str) -> str:
+    if error == "access_denied":
+        return "Sign-in was cancelled or refused at Microsoft."
+    if error in INTERACTION_ERRORS:
+        return "Please sign in to continue."
+    return "Microsoft sign-in did not complete."

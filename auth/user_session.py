@@ -1,0 +1,72 @@
+"""What the portal keeps about a signed-in user in the server-side session, under namespaced keys.
+
+Works on any mutable mapping (Flask's session in the app, a dict in tests).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import MutableMapping
+
+from auth.tokens import Identity
+
+USER = "auth.user"
+SIGNED_IN_AT = "auth.signed_in_at"
+LAST_SEEN = "auth.last_seen"
+TOKEN_CACHE = "auth.token_cache"
+CSRF = "auth.csrf"
+# The idle clock is written back at most this often, so a page view costs one store read, not a write too.
+LAST_SEEN_RESOLUTION_SECONDS = 60
+
+
+def start(session: MutableMapping, identity: Identity, *, token_cache: str, now: float,
+          login_hint: str | None = None) -> None:
+    """Replace whatever the session held with a freshly signed-in user."""
+    session.clear()
+    session[USER] = {
+        "tid": identity.tenant_id, "oid": identity.object_id, "sub": identity.subject,
+        "name": identity.display_name, "username": identity.username, "sid": identity.session_id,
+        "login_hint": login_hint,
+    }
+    session[SIGNED_IN_AT] = now
+    session[LAST_SEEN] = now
+    session[TOKEN_CACHE] = token_cache
+    session[CSRF] = secrets.token_urlsafe(32)
+
+
+def current_user(session: MutableMapping) -> dict | None:
+    user = session.get(USER)
+    return user if isinstance(user, dict) and user.get("oid") and user.get("tid") else None
+
+
+def expired_reason(session: MutableMapping, *, now: float, idle_seconds: float,
+                   absolute_seconds: float) -> str | None:
+    """Why the signed-in session is over ("idle", "absolute"), or None while it is still good."""
+    signed_in_at = session.get(SIGNED_IN_AT)
+    last_seen = session.get(LAST_SEEN)
+    if not isinstance(signed_in_at, int | float) or not isinstance(last_seen, int | float):
+        return "incomplete"
+    # The absolute limit counts from sign-in, stored once; activity never extends it.
+    if now - signed_in_at > absolute_seconds:
+        return "absolute"
+    if now - last_seen > idle_seconds:
+        return "idle"
+    return None
+
+
+def touch(session: MutableMapping, now: float) -> None:
+    if now - float(session.get(LAST_SEEN, 0)) >= LAST_SEEN_RESOLUTION_SECONDS:
+        session[LAST_SEEN] = now
+
+
+def csrf_token(session: MutableMapping) -> str:
+    token = session.get(CSRF)
+    if not token:
+        token = session[CSRF] = secrets.token_urlsafe(32)
+    return token
+
+
+def csrf_matches(session: MutableMapping, submitted: str | None) -> bool:
+    expected = session.get(CSRF)
+    return bool(expected and submitted) and hmac.compare_digest(str(expected), str(submitted))

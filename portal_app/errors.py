@@ -1,0 +1,78 @@
+"""One place that turns every failure into a friendly page with a reference id; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from auth.errors import AuthError
+from auth.stores import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+_TITLES = {
+    400: "Something in that request was not right",
+    401: "We could not sign you in",
+    403: "You do not have access to this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    503: "The portal is busy",
+}
+
+
+def _page(status: int, description: str, *, error_code: str | None = None, reference: str | None = None):
+    reference = reference or uuid.uuid4().hex[:12]
+    response = render_template("error.html", status=status, title=_TITLES.get(status, "Something went wrong"),
+                               description=description, error_code=error_code, reference=reference)
+    headers = {"Cache-Control": "no-store"}
+    if status == 503:
+        headers["Retry-After"] = "10"
+    return response, status, headers
+
+
+def handle_auth_error(exc: AuthError):
+    reference = uuid.uuid4().hex[:12]
+    log.warning("sign-in refused: %s", exc.reason, extra={
+        "event": "sign_in", "outcome": "refused", "error": exc.error, "reason": exc.reason,
+        "reference": reference, "path": request.path})
+    return _page(exc.status_code, exc.description, error_code=exc.error, reference=reference)
+
+
+def handle_http_error(exc: HTTPException):
+    if exc.code is None or exc.code < 400:
+        return exc
+    description = exc.description if exc.code in (400, 403) else {
+        404: "We could not find that page. It may have moved, or the link may be wrong.",
+        405: "That action is not allowed on this page.",
+    }.get(exc.code, "Please try again.")
+    return _page(exc.code, description)
+
+
+def handle_store_unavailable(exc: StoreUnavailable):
+    log.error("session store unavailable: %s", exc)
+    return _page(503, "The portal cannot reach its session store right now. Please try again in a moment.")
+
+
+def handle_unexpected(exc: Exception):
+    reference = uuid.uuid4().hex[:12]
+    log.exception("unexpected error, reference %s", reference)
+    return _page(500, "Something went wrong on our side. Please try again; if it keeps happening, "
+                      "quote the reference below.", reference=reference)
+
+
+def refuse_while_store_down():
+    """Requests whose session could not be read get a 503, not a page built on an empty session."""
+    if g.get("session_store_error") and request.endpoint not in ("health.healthz", "health.readyz", "static"):
+        return _page(503, "The portal cannot reach its session store right now. Please try again in a moment.")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(AuthError, handle_auth_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(StoreUnavailable, handle_store_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)
+    app.before_request(refuse_while_store_down)

@@ -1,0 +1,270 @@
+"""The portal's configuration: defaults, then a TOML file, then the environment, then a test dict.
+
+Every value is checked at start and every problem is reported at once, with its source, key and fix,
+so operations staff mend a deployment in one go instead of one error per restart.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from portal_app.settings_checks import ConfigProblem, check_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "portal.toml"
+
+# Environment variables are a contract with operations (issue 2): name -> (section, key, kind).
+ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
+    "PORTAL_AUTHORITY": ("auth", "authority", "str"),
+    "PORTAL_CLIENT_ID": ("auth", "client_id", "str"),
+    "PORTAL_CLIENT_SECRET": ("auth", "client_secret", "str"),
+    "PORTAL_CA_BUNDLE": ("auth", "ca_bundle", "str"),
+    "PORTAL_ALLOWED_TENANTS": ("auth", "allowed_tenants", "list"),
+    "PORTAL_EXTERNAL_URL": ("portal", "external_url", "str"),
+    "PORTAL_SECRET_KEY": ("portal", "secret_key", "str"),
+    "PORTAL_DEV_MODE": ("portal", "dev_mode", "bool"),
+    "REDIS_URL": ("session", "redis_url", "str"),
+    "DATABASE_URL": ("database", "url", "str"),
+}
+SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key")}
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "portal": {
+        "external_url": "http://localhost:5000",
+        "secret_key": "",
+        "dev_mode": False,
+        "appointee_domains": ["wjec-appointees.co.uk"],
+        "support_contact": "the WJEC appointee support team (appointees@wjec.co.uk)",
+        "trusted_proxy_hops": 0,
+    },
+    "auth": {
+        "authority": "",
+        "client_id": "",
+        "client_secret": "",
+        "ca_bundle": "",
+        "allowed_tenants": [],
+        "scopes": [],
+        "http_timeout_seconds": 10.0,
+        "flow_lifetime_seconds": 600,
+        "clock_skew_seconds": 300,
+    },
+    "session": {
+        "redis_url": "",
+        "file_dir": "var/sessions",
+        "idle_timeout_minutes": 30,
+        "absolute_lifetime_hours": 8,
+    },
+    "database": {
+        "url": "",
+    },
+}
+
+
+class ConfigError(Exception):
+    """The configuration has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__(
+            "The portal's configuration has problems:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """The effective configuration, typed and checked."""
+
+    external_url: str
+    secret_key: str
+    dev_mode: bool
+    appointee_domains: tuple[str, ...]
+    support_contact: str
+    trusted_proxy_hops: int
+    authority: str
+    client_id: str
+    client_secret: str
+    ca_bundle: str
+    allowed_tenants: tuple[str, ...]
+    scopes: tuple[str, ...]
+    http_timeout_seconds: float
+    flow_lifetime_seconds: int
+    clock_skew_seconds: int
+    redis_url: str
+    session_file_dir: Path
+    idle_timeout_minutes: int
+    absolute_lifetime_hours: int
+    database_url: str
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def uses_https(self) -> bool:
+        return self.external_url.startswith("https://")
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.external_url.rstrip("/") + "/auth/callback"
+
+    def url_for_path(self, path: str) -> str:
+        """An absolute URL on the portal, built from configuration (never from the Host header)."""
+        return self.external_url.rstrip("/") + path
+
+
+def load_settings(test_config: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> PortalSettings:
+    """Layer defaults, the TOML file, the environment and ``test_config``; check; return settings."""
+    environ = os.environ if environ is None else environ
+    problems: list[ConfigProblem] = []
+    values = {section: dict(keys) for section, keys in DEFAULTS.items()}
+    sources = {f"{s}.{k}": "default" for s, keys in DEFAULTS.items() for k in keys}
+
+    config_file = Path(environ.get("PORTAL_CONFIG") or DEFAULT_CONFIG_FILE)
+    if test_config is None or test_config.get("config_file", True):
+        _merge_file(config_file, values, sources, problems)
+    _merge_environment(environ, values, sources, problems)
+    for section, keys in (test_config or {}).items():
+        if isinstance(keys, Mapping):
+            for key, value in keys.items():
+                values.setdefault(section, {})[key] = value
+                sources[f"{section}.{key}"] = "test config"
+
+    settings = _build(values, sources, problems)
+    problems.extend(check_settings(settings))
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def _merge_file(path: Path, values: dict, sources: dict, problems: list[ConfigProblem]) -> None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(ConfigProblem(str(path), "-", "the file does not exist",
+                                      "create it from config/portal.toml or point PORTAL_CONFIG at it"))
+        return
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        problems.append(ConfigProblem(str(path), "-", f"not valid TOML: {exc}", "fix the syntax"))
+        return
+    for section, keys in data.items():
+        if section not in DEFAULTS or not isinstance(keys, dict):
+            problems.append(ConfigProblem(str(path), section, "unknown section",
+                                          f"use one of: {', '.join(DEFAULTS)}"))
+            continue
+        for key, value in keys.items():
+            if key not in DEFAULTS[section]:
+                problems.append(ConfigProblem(str(path), f"{section}.{key}", "unknown key",
+                                              f"use one of: {', '.join(DEFAULTS[section])}"))
+                continue
+            values[section][key] = value
+            sources[f"{section}.{key}"] = str(path)
+
+
+def _merge_environment(environ: Mapping[str, str], values: dict, sources: dict,
+                       problems: list[ConfigProblem]) -> None:
+    for name, (section, key, kind) in ENVIRONMENT_OVERRIDES.items():
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            continue
+        if kind == "list":
+            value: Any = [item.strip() for item in raw.split(",") if item.strip()]
+        elif kind == "bool":
+            if raw.strip().lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                problems.append(ConfigProblem(f"environment {name}", f"{section}.{key}",
+                                              f"{raw!r} is not a yes/no value", "use 1 or 0"))
+                continue
+            value = raw.strip().lower() in {"1", "true", "yes"}
+        else:
+            value = raw.strip()
+        values[section][key] = value
+        sources[f"{section}.{key}"] = f"environment {name}"
+
+
+def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> PortalSettings:
+    """Coerce raw values to their types, noting (not raising) each value of the wrong type."""
+
+    def typed(section: str, key: str, kind: type) -> Any:
+        value = values[section][key]
+        default = DEFAULTS[section][key]
+        try:
+            if kind is bool and not isinstance(value, bool):
+                raise TypeError
+            if kind in (tuple,):
+                if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                    raise TypeError
+                return tuple(value)
+            if kind is int and isinstance(value, bool):
+                raise TypeError
+            return kind(value)
+        except (TypeError, ValueError):
+            problems.append(ConfigProblem(sources.get(f"{section}.{key}", "?"), f"{section}.{key}",
+                                          f"{value!r} is not a {kind.__name__}",
+                                          f"set a {kind.__name__} such as {default!r}"))
+            return kind(default) if kind is not tuple else tuple(default)
+
+    file_dir = Path(typed("session", "file_dir", str))
+    return PortalSettings(
+        external_url=typed("portal", "external_url", str),
+        secret_key=typed("portal", "secret_key", str),
+        dev_mode=typed("portal", "dev_mode", bool),
+        appointee_domains=tuple(d.lower() for d in typed("portal", "appointee_domains", tuple)),
+        support_contact=typed("portal", "support_contact", str),
+        trusted_proxy_hops=typed("portal", "trusted_proxy_hops", int),
+        authority=typed("auth", "authority", str).rstrip("/"),
+        client_id=typed("auth", "client_id", str),
+        client_secret=typed("auth", "client_secret", str),
+        ca_bundle=typed("auth", "ca_bundle", str),
+        allowed_tenants=tuple(t.lower() for t in typed("auth", "allowed_tenants", tuple)),
+        scopes=typed("auth", "scopes", tuple),
+        http_timeout_seconds=typed("auth", "http_timeout_seconds", float),
+        flow_lifetime_seconds=typed("auth", "flow_lifetime_seconds", int),
+        clock_skew_seconds=typed("auth", "clock_skew_seconds", int),
+        redis_url=typed("session", "redis_url", str),
+        session_file_dir=file_dir if file_dir.is_absolute() else PROJECT_ROOT / file_dir,
+        idle_timeout_minutes=typed("session", "idle_timeout_minutes", int),
+        absolute_lifetime_hours=typed("session", "absolute_lifetime_hours", int),
+        database_url=typed("database", "url", str),
+        sources=dict(sources),
+    )
+
+
+def masked_settings(settings: PortalSettings) -> list[tuple[str, str, str]]:
+    """Rows of (key, value, source) with secrets masked, for ``portal check-config``."""
+    rows = []
+    for section, keys in DEFAULTS.items():
+        for key in keys:
+            attribute = _ATTRIBUTE_NAMES.get((section, key), key)
+            value = getattr(settings, attribute)
+            shown = _mask(value) if (section, key) in SECRET_KEYS else _show(value)
+            if (section, key) in {("session", "redis_url"), ("database", "url")}:
+                shown = _mask_url_password(str(value))
+            rows.append((f"{section}.{key}", shown, settings.sources.get(f"{section}.{key}", "default")))
+    return rows
+
+
+_ATTRIBUTE_NAMES = {("session", "file_dir"): "session_file_dir", ("database", "url"): "database_url"}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) or "(none)"
+    return str(value) if value != "" else "(not set)"
+
+
+def _mask(value: str) -> str:
+    return "(not set)" if not value else f"****** ({len(value)} characters)"
+
+
+def _mask_url_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not url:
+        return "(not set)"
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":******@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

@@ -1,0 +1,132 @@
+"""Checks on the effective settings; each returns problems instead of raising, so all are listed at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from portal_app.settings import PortalSettings
+
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+MIN_SECRET_KEY_LENGTH = 32
+# Values copied from tutorials or our own examples are as good as no key at all.
+KNOWN_WEAK_KEYS = {"dev", "secret", "changeme", "change-me", "please-change-me", "portal-dev-secret-key"}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in the configuration: where it comes from, which key, what is wrong and the fix."""
+
+    source: str
+    key: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.key}: {self.problem}. Fix: {self.fix}."
+
+
+def check_settings(settings: PortalSettings) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for check in (_check_external_url, _check_secret_key, _check_authority, _check_client,
+                  _check_tenants, _check_numbers, _check_session_store, _check_database):
+        problems.extend(check(settings))
+    return problems
+
+
+def _problem(settings: PortalSettings, key: str, problem: str, fix: str) -> ConfigProblem:
+    return ConfigProblem(settings.sources.get(key, "default"), key, problem, fix)
+
+
+def _check_external_url(s: PortalSettings) -> list[ConfigProblem]:
+    parts = urlsplit(s.external_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [_problem(s, "portal.external_url", f"{s.external_url!r} is not an absolute http(s) URL",
+                         "set PORTAL_EXTERNAL_URL to the address users type, e.g. https://portal.example.org")]
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return [_problem(s, "portal.external_url", "plain http is only allowed on loopback",
+                         "serve the portal over https and set PORTAL_EXTERNAL_URL to its https address")]
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return [_problem(s, "portal.external_url", "the portal must be served at the root of its host",
+                         "remove the path, query or fragment")]
+    return []
+
+
+def _check_secret_key(s: PortalSettings) -> list[ConfigProblem]:
+    if s.dev_mode and not s.secret_key:
+        return []  # dev mode makes a random key per installation (see portal_app.dev_secret)
+    if not s.secret_key:
+        return [_problem(s, "portal.secret_key", "no secret key is set",
+                         "set PORTAL_SECRET_KEY to a random value, e.g. "
+                         "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")]
+    if len(s.secret_key) < MIN_SECRET_KEY_LENGTH or s.secret_key.lower() in KNOWN_WEAK_KEYS:
+        return [_problem(s, "portal.secret_key", "the secret key is too short or well known",
+                         f"use at least {MIN_SECRET_KEY_LENGTH} random characters")]
+    return []
+
+
+def _check_authority(s: PortalSettings) -> list[ConfigProblem]:
+    parts = urlsplit(s.authority)
+    problems = []
+    if parts.scheme != "https" or not parts.hostname or len(parts.path.strip("/")) == 0:
+        problems.append(_problem(s, "auth.authority", f"{s.authority!r} is not an https authority URL",
+                                 "set PORTAL_AUTHORITY to https://login.microsoftonline.com/TENANT-ID"))
+    if s.ca_bundle and not Path(s.ca_bundle).is_file():
+        problems.append(_problem(s, "auth.ca_bundle", f"{s.ca_bundle} is not a readable file",
+                                 "point PORTAL_CA_BUNDLE at a PEM file, or unset it"))
+    return problems
+
+
+def _check_client(s: PortalSettings) -> list[ConfigProblem]:
+    problems = []
+    if not s.client_id:
+        problems.append(_problem(s, "auth.client_id", "no client id is set",
+                                 "set PORTAL_CLIENT_ID to the app registration's Application (client) ID"))
+    if not s.client_secret:
+        problems.append(_problem(s, "auth.client_secret", "no client secret is set",
+                                 "set PORTAL_CLIENT_SECRET (a client secret of the app registration)"))
+    return problems
+
+
+def _check_tenants(s: PortalSettings) -> list[ConfigProblem]:
+    if not s.allowed_tenants:
+        return [_problem(s, "auth.allowed_tenants", "no tenant is allowed, so nobody could sign in",
+                         "set PORTAL_ALLOWED_TENANTS to the appointee tenant id")]
+    return [_problem(s, "auth.allowed_tenants", f"{tenant!r} is not a tenant id (a GUID)",
+                     "use the Directory (tenant) ID from the Entra admin centre")
+            for tenant in s.allowed_tenants if not GUID.match(tenant)]
+
+
+def _check_numbers(s: PortalSettings) -> list[ConfigProblem]:
+    limits = [
+        ("auth.http_timeout_seconds", s.http_timeout_seconds, 1, 15),
+        ("auth.flow_lifetime_seconds", s.flow_lifetime_seconds, 60, 600),
+        ("auth.clock_skew_seconds", s.clock_skew_seconds, 0, 300),
+        ("session.idle_timeout_minutes", s.idle_timeout_minutes, 1, 24 * 60),
+        ("session.absolute_lifetime_hours", s.absolute_lifetime_hours, 1, 24),
+        ("portal.trusted_proxy_hops", s.trusted_proxy_hops, 0, 5),
+    ]
+    return [_problem(s, key, f"{value} is outside {low}..{high}", f"choose a value from {low} to {high}")
+            for key, value, low, high in limits if not low <= value <= high]
+
+
+def _check_session_store(s: PortalSettings) -> list[ConfigProblem]:
+    if s.redis_url and urlsplit(s.redis_url).scheme not in ("redis", "rediss", "unix", "redis+sentinel"):
+        return [_problem(s, "session.redis_url", f"{urlsplit(s.redis_url).scheme!r} is not a Redis URL",
+                         "use redis://HOST:6379/0, rediss:// for TLS, or redis+sentinel://")]
+    if not s.redis_url and not s.dev_mode:
+        return [_problem(s, "session.redis_url", "file sessions only work for one process on one machine",
+                         "set REDIS_URL, or run in dev mode (PORTAL_DEV_MODE=1) on a laptop")]
+    return []
+
+
+def _check_database(s: PortalSettings) -> list[ConfigProblem]:
+    if s.database_url and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", s.database_url):
+        return [_problem(s, "database.url", "only SQLite and PostgreSQL are supported",
+                         "use postgresql://USER@HOST/DB or sqlite:///PATH")]
+    return []
