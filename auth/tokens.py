@@ -20,6 +20,9 @@ import jwt
 from auth.errors import InvalidToken
 from auth.jwks import JwksCache
 
+# JwksCache is re-exported: callers build it next to validate_id_token.
+__all__ = ["Identity", "JwksCache", "identity_from_claims", "validate_id_token"]
+
 # RFC 8725 3.1: one algorithm, fixed by us, never taken from the token. Entra signs ID tokens with RS256.
 ALLOWED_ALG = "RS256"
 TENANT_PLACEHOLDER = "{tenantid}"
