@@ -186,11 +186,12 @@ class RoleRules:
             with open(path, "rb") as file:
                 data = tomllib.load(file)
         except OSError as exc:
-            problems.add(
-                "(file)", f"cannot be read ({exc.strerror})", "create the file or point the portal at it"
-            )
+            problems.add("(file)", f"cannot be read ({exc.strerror})", "create the file or point the portal at it")
             raise RoleConfigError(problems.items) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:
+            problems.add("(encoding)", "is not UTF-8 text", "save the file as UTF-8 (Welsh titles need it)")
+            raise RoleConfigError(problems.items) from None
+        except tomllib.TOMLDecodeError as exc:
             where = re.search(r"line (\d+)", str(exc))
             key = f"line {where.group(1)}" if where else "(syntax)"
             problems.add(key, f"is not valid TOML ({exc})", "correct the TOML syntax at that line")
@@ -220,9 +221,7 @@ class RoleRules:
         subject = subject_from_claims(claims, allowed_tenants=allowed_tenants, group_ids=group_ids)
         if not subject.tenant_allowed:
             return RoleDecision(tenant_allowed=False)
-        grants = [
-            Grant(role, rule.name) for rule in self.rules if rule.matches(subject) for role in rule.grant
-        ]
+        grants = [Grant(role, rule.name) for rule in self.rules if rule.matches(subject) for role in rule.grant]
         roles = tuple(sorted({g.role for g in grants}, key=role_sort_key))
         role_permissions = {role: self.definitions[role].permissions for role in roles}
         permissions = frozenset().union(*role_permissions.values())
@@ -271,18 +270,14 @@ def _parse_permissions(value: object, key: str, problems: _Problems) -> frozense
         if name in set(Permission):
             found.add(Permission(name))
         else:
-            problems.add(
-                f"{key}[{index}]", f"unknown permission {name!r}", f"use one of: {', '.join(Permission)}"
-            )
+            problems.add(f"{key}[{index}]", f"unknown permission {name!r}", f"use one of: {', '.join(Permission)}")
     return frozenset(found)
 
 
 def _parse_rules(section: object, definitions: Mapping[Role, Any], problems: _Problems) -> list[Rule]:
     """``[[rules]]`` entries: a unique name, a non-empty grant of defined roles, and valid conditions."""
     if not isinstance(section, list) or not section:
-        problems.add(
-            "rules", "is missing or empty", "add at least one [[rules]] entry (or every user is denied)"
-        )
+        problems.add("rules", "is missing or empty", "add at least one [[rules]] entry (or every user is denied)")
         return []
     rules, names = [], set()
     for index, table in enumerate(section):
@@ -298,9 +293,7 @@ def _parse_rules(section: object, definitions: Mapping[Role, Any], problems: _Pr
             problems.add(f"{key}.name", f"duplicate rule name {name!r}", "give each rule its own name")
         names.add(name)
         grant = _parse_grant(table.get("grant"), f"{key}.grant", definitions, problems)
-        conditions = [
-            _parse_condition(c, table[c], f"{key}.{c}", problems) for c in CONDITION_KEYS if c in table
-        ]
+        conditions = [_parse_condition(c, table[c], f"{key}.{c}", problems) for c in CONDITION_KEYS if c in table]
         if not conditions:
             fix = f"add at least one of {', '.join(CONDITION_KEYS)}"
             problems.add(key, "has no conditions (it would grant its roles to everyone)", fix)
@@ -308,9 +301,7 @@ def _parse_rules(section: object, definitions: Mapping[Role, Any], problems: _Pr
     return rules
 
 
-def _parse_grant(
-    value: object, key: str, definitions: Mapping[Role, Any], problems: _Problems
-) -> tuple[Role, ...]:
+def _parse_grant(value: object, key: str, definitions: Mapping[Role, Any], problems: _Problems) -> tuple[Role, ...]:
     """A non-empty list of roles that have a ``[roles.<id>]`` table."""
     if not isinstance(value, list) or not value:
         problems.add(key, "is missing or empty", 'write grant = ["<role id>", ...] with at least one role')
@@ -321,9 +312,7 @@ def _parse_grant(
         if role_id in set(Role) and Role(role_id) in definitions:
             grant.append(Role(role_id))
         else:
-            problems.add(
-                f"{key}[{index}]", f"unknown role {role_id!r}", f"use a role defined under [roles]: {defined}"
-            )
+            problems.add(f"{key}[{index}]", f"unknown role {role_id!r}", f"use a role defined under [roles]: {defined}")
     return tuple(grant)
 
 
@@ -341,9 +330,7 @@ def _parse_condition(name: str, value: object, key: str, problems: _Problems) ->
             fix = "use the group's Object ID from Entra (a GUID like e8a1b2c3-d4e5-...), not its name"
             problems.add(item_key, f"malformed group id {item!r}", fix)
         elif name == UPN_DOMAINS_ANY and not _DOMAIN.match(item):
-            problems.add(
-                item_key, f"malformed domain {item!r}", "write the bare domain, e.g. wjec-appointees.co.uk"
-            )
+            problems.add(item_key, f"malformed domain {item!r}", "write the bare domain, e.g. wjec-appointees.co.uk")
         else:
             values.append(item.lower() if name != APP_ROLES_ANY else item)
     return Condition(name, tuple(values))
@@ -382,8 +369,7 @@ class RoleRulesSource:
             self._rules = RoleRules.load(self.path)
         except RoleConfigError as exc:
             log.error(
-                "role rules in %s were edited but are invalid; still using the previous rules until it is "
-                "fixed:\n%s",
+                "role rules in %s were edited but are invalid; still using the previous rules until it is fixed:\n%s",
                 self.path,
                 "\n".join(f"  - {p}" for p in exc.problems),
             )
