@@ -1,0 +1,79 @@
+"""Object-level authorization: an appointee reaches only their own allocations and the entries on them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, select, update
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from portal_app.data.audit import Appointee
+from portal_app.data.errors import NotFound, StaleSheet
+from portal_app.data.models import Allocation, AllocationCentre, Candidate, Component, Entry
+
+
+def own_allocation(session: Session, allocation_id: object, appointee: Appointee, role: str) -> Allocation:
+    """The allocation when it is this appointee's in ``role``; NotFound otherwise.
+
+    A missing, malformed or someone else's id all give the same NotFound, so ids cannot be probed.
+    """
+    wanted = id_or_none(allocation_id)
+    if wanted is None:
+        raise NotFound("allocation id is not a plain number")
+    query = (
+        select(Allocation)
+        .where(
+            Allocation.id == wanted,
+            Allocation.tenant_id == appointee.tid,
+            Allocation.object_id == appointee.oid,
+            Allocation.role == role,
+        )
+        .options(
+            joinedload(Allocation.component).joinedload(Component.series),
+            joinedload(Allocation.component).selectinload(Component.status_codes),
+        )
+    )
+    allocation = session.scalars(query).unique().one_or_none()
+    if allocation is None:
+        raise NotFound(f"allocation {wanted} is not a {role} allocation of {appointee.tid}/{appointee.oid}")
+    return allocation
+
+
+def id_or_none(value: object) -> int | None:
+    """A database id from a URL or form key, or None; only ASCII digits count (int("١") is 1)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 12:
+        return int(value)
+    return None
+
+
+def allocation_entries(allocation_ids) -> Select:
+    """(allocation id, entry id) for the component's entries in each allocation's centres."""
+    return (
+        select(Allocation.id.label("allocation_id"), Entry.id.label("entry_id"))
+        .join(AllocationCentre, AllocationCentre.allocation_id == Allocation.id)
+        .join(Candidate, Candidate.centre_id == AllocationCentre.centre_id)
+        .join(Entry, and_(Entry.candidate_id == Candidate.id, Entry.component_id == Allocation.component_id))
+        .where(Allocation.id.in_(allocation_ids))
+    )
+
+
+def bump_version(session: Session, allocation: Allocation, expected_version: int) -> int:
+    """Advance the sheet version only if nobody else has; the compare-and-set closes the check/write race."""
+    result = session.execute(
+        update(Allocation)
+        .where(Allocation.id == allocation.id, Allocation.version == expected_version)
+        .values(version=Allocation.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        current = session.scalar(select(Allocation.version).where(Allocation.id == allocation.id))
+        raise StaleSheet(current if current is not None else expected_version, {})
+    # Record the new value as loaded, so the flush does not issue a second UPDATE for it.
+    set_committed_value(allocation, "version", expected_version + 1)
+    return expected_version + 1
+
+
+def status_code_map(component: Component) -> dict[str, str]:
+    """The component's allowed status codes, code to meaning."""
+    return {row.code: row.meaning for row in component.status_codes}

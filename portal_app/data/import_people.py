@@ -1,0 +1,219 @@
+"""Importing who does what: allocations with their centres, moderation samples and team membership."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal_app.data.csvrows import (
+    EMAIL,
+    ImportReport,
+    Row,
+    component_of,
+    components_by_key,
+    first_seen,
+    read_rows,
+)
+from portal_app.data.models import (
+    ROLES,
+    Allocation,
+    AllocationCentre,
+    Candidate,
+    Centre,
+    Entry,
+    ModerationSample,
+    TeamMembership,
+)
+
+ALLOCATION_COLUMNS = ("tenant_id", "object_id", "email", "series_code", "component_code", "role", "centres")
+
+
+def import_allocations(session: Session, path: str | Path) -> ImportReport:
+    """Upsert allocations by (tid, oid, component, role); email and centres may change, marks never do."""
+    report = ImportReport()
+    components = components_by_key(session)
+    centres = {c.number: c.id for c in session.scalars(select(Centre))}
+    parsed, seen = [], {}
+    for row in read_rows(path, ALLOCATION_COLUMNS, report):
+        fields = {
+            "tenant_id": row.guid("tenant_id"),
+            "object_id": row.guid("object_id"),
+            "email": row.matching("email", EMAIL, "an email address"),
+            "component": component_of(row, components),
+            "role": row.choice("role", ROLES),
+            "centres": _centre_ids(row, centres),
+        }
+        if all(value is not None for value in fields.values()):
+            key = (fields["tenant_id"], fields["object_id"], fields["component"].id, fields["role"])
+            if first_seen(row, key, seen):
+                parsed.append(fields)
+    if report.ok:
+        for fields in parsed:
+            report.count(_upsert_allocation(session, fields))
+        session.flush()
+    return report
+
+
+def _centre_ids(row: Row, centres: dict[str, int]) -> set[int] | None:
+    """Parse "68001;68002" into centre ids; every centre must already exist (import entries first)."""
+    text = row.text("centres", max_len=5000)
+    if text is None:
+        return None
+    numbers = [n.strip() for n in text.split(";") if n.strip()]
+    unknown = [n for n in numbers if n not in centres]
+    if unknown:
+        row.fail(f"centre(s) {', '.join(unknown[:5])[:80]} unknown; import entries first")
+        return None
+    return {centres[n] for n in numbers}
+
+
+def _upsert_allocation(session: Session, fields: dict) -> str:
+    allocation = session.scalars(
+        select(Allocation).where(
+            Allocation.tenant_id == fields["tenant_id"],
+            Allocation.object_id == fields["object_id"],
+            Allocation.component_id == fields["component"].id,
+            Allocation.role == fields["role"],
+        )
+    ).one_or_none()
+    outcome = "unchanged"
+    if allocation is None:
+        allocation = Allocation(
+            tenant_id=fields["tenant_id"],
+            object_id=fields["object_id"],
+            component_id=fields["component"].id,
+            role=fields["role"],
+            email=fields["email"],
+            status="draft",
+            version=0,
+        )
+        session.add(allocation)
+        session.flush()
+        outcome = "created"
+    elif allocation.email != fields["email"]:
+        allocation.email, outcome = fields["email"], "updated"
+    held = set(
+        session.scalars(select(AllocationCentre.centre_id).where(AllocationCentre.allocation_id == allocation.id))
+    )
+    if held != fields["centres"]:
+        # Centres are only added: removing one could orphan a completed centre report or a sample.
+        for centre_id in fields["centres"] - held:
+            session.add(AllocationCentre(allocation_id=allocation.id, centre_id=centre_id))
+        outcome = "updated" if outcome == "unchanged" and fields["centres"] - held else outcome
+    return outcome
+
+
+SAMPLE_COLUMNS = (
+    "tenant_id",
+    "object_id",
+    "series_code",
+    "component_code",
+    "centre_number",
+    "candidate_number",
+)
+
+
+def import_samples(session: Session, path: str | Path) -> ImportReport:
+    """Add candidates to a moderator's sample; the moderator must be allocated the candidate's centre."""
+    report = ImportReport()
+    components = components_by_key(session)
+    parsed, seen = [], {}
+    for row in read_rows(path, SAMPLE_COLUMNS, report):
+        tid, oid = row.guid("tenant_id"), row.guid("object_id")
+        component = component_of(row, components)
+        centre, candidate = row.number("centre_number"), row.number("candidate_number")
+        if None in (tid, oid, component, centre, candidate):
+            continue
+        found = _sample_target(session, tid, oid, component.id, centre, candidate)
+        if found is None:
+            row.fail(f"no moderator allocation of {oid} on {component.code} covers candidate {centre}/{candidate}")
+        elif first_seen(row, found, seen):
+            parsed.append(found)
+    if report.ok:
+        existing = set(session.execute(select(ModerationSample.allocation_id, ModerationSample.entry_id)).tuples())
+        for allocation_id, entry_id in parsed:
+            if (allocation_id, entry_id) in existing:
+                report.count("unchanged")
+            else:
+                session.add(ModerationSample(allocation_id=allocation_id, entry_id=entry_id))
+                report.count("created")
+        session.flush()
+    return report
+
+
+def _sample_target(session: Session, tid: str, oid: str, component_id: int, centre: str, candidate: str):
+    """(allocation id, entry id) when the moderator is allocated the candidate's centre, else None."""
+    query = (
+        select(Allocation.id, Entry.id)
+        .join(AllocationCentre, AllocationCentre.allocation_id == Allocation.id)
+        .join(Centre, Centre.id == AllocationCentre.centre_id)
+        .join(Candidate, Candidate.centre_id == Centre.id)
+        .join(Entry, (Entry.candidate_id == Candidate.id) & (Entry.component_id == component_id))
+        .where(
+            Allocation.tenant_id == tid,
+            Allocation.object_id == oid,
+            Allocation.role == "moderator",
+            Allocation.component_id == component_id,
+            Centre.number == centre,
+            Candidate.number == candidate,
+        )
+    )
+    row = session.execute(query).first()
+    return None if row is None else tuple(row)
+
+
+TEAM_COLUMNS = (
+    "series_code",
+    "component_code",
+    "leader_tenant_id",
+    "leader_object_id",
+    "member_tenant_id",
+    "member_object_id",
+)
+
+
+def import_teams(session: Session, path: str | Path) -> ImportReport:
+    """Upsert who leads whom on a component: one leader per member per component."""
+    report = ImportReport()
+    components = components_by_key(session)
+    parsed, seen = [], {}
+    for row in read_rows(path, TEAM_COLUMNS, report):
+        component = component_of(row, components)
+        leader = (row.guid("leader_tenant_id"), row.guid("leader_object_id"))
+        member = (row.guid("member_tenant_id"), row.guid("member_object_id"))
+        if component is None or None in leader or None in member:
+            continue
+        if leader == member:
+            row.fail("an appointee cannot lead themselves")
+        elif first_seen(row, (component.id, member), seen):
+            parsed.append((component.id, leader, member))
+    if report.ok:
+        existing = {
+            (m.component_id, m.member_tenant_id, m.member_object_id): m for m in session.scalars(select(TeamMembership))
+        }
+        for component_id, leader, member in parsed:
+            report.count(
+                _upsert_membership(session, existing.get((component_id, *member)), component_id, leader, member)
+            )
+        session.flush()
+    return report
+
+
+def _upsert_membership(session: Session, row: TeamMembership | None, component_id: int, leader, member) -> str:
+    if row is None:
+        session.add(
+            TeamMembership(
+                component_id=component_id,
+                leader_tenant_id=leader[0],
+                leader_object_id=leader[1],
+                member_tenant_id=member[0],
+                member_object_id=member[1],
+            )
+        )
+        return "created"
+    if (row.leader_tenant_id, row.leader_object_id) == leader:
+        return "unchanged"
+    row.leader_tenant_id, row.leader_object_id = leader
+    return "updated"
