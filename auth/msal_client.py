@@ -31,11 +31,21 @@ class SessionTokenCacheProxy:
     CredentialType = msal.TokenCache.CredentialType
 
     def __getattr__(self, name: str):
-        cache = _current_cache.get()
-        if cache is None:
-            # Fail closed: a call outside bound_token_cache() would otherwise share tokens between users.
-            raise RuntimeError("MSAL token cache used outside bound_token_cache()")
-        return getattr(cache, name)
+        if callable(getattr(msal.SerializableTokenCache, name, None)):
+            # MSAL keeps bound methods (e.g. remove_rt) from construction time, so resolve at call time.
+            def forward(*args, **kwargs):
+                return getattr(_bound_cache(), name)(*args, **kwargs)
+
+            return forward
+        return getattr(_bound_cache(), name)
+
+
+def _bound_cache() -> msal.SerializableTokenCache:
+    cache = _current_cache.get()
+    if cache is None:
+        # Fail closed: a call outside bound_token_cache() would otherwise share tokens between users.
+        raise RuntimeError("MSAL token cache used outside bound_token_cache()")
+    return cache
 
 
 @contextlib.contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 
@@ -83,8 +85,10 @@ class SignIn:
         with bound_token_cache() as cache:
             try:
                 result = self._msal.app.acquire_token_by_auth_code_flow(pending.flow, auth_response)
-            except ValueError as exc:  # MSAL: state or nonce mismatch
-                raise InvalidState(f"MSAL refused the callback: {exc}") from exc
+            except ValueError as exc:  # MSAL: state mismatch, or an id_token it cannot even decode
+                raise InvalidState(f"MSAL refused the callback: {str(exc)[:200]}") from exc
+            except RuntimeError as exc:  # MSAL: the id_token's nonce is not the one this flow sent
+                raise InvalidToken(f"MSAL refused the id_token: {str(exc)[:200]}") from exc
             except _NETWORK_ERRORS as exc:
                 raise AuthorityUnavailable(f"token request failed: {type(exc).__name__}") from exc
             if "error" in result:
@@ -97,7 +101,7 @@ class SignIn:
             claims = validate_id_token(
                 id_token, jwks=self._jwks, issuer_template=self._issuer_template,
                 client_id=self._config.client_id, allowed_tenants=self._config.allowed_tenants,
-                leeway=self._config.clock_skew_seconds, nonce=pending.flow.get("nonce"),
+                leeway=self._config.clock_skew_seconds, nonce=_nonce_sent(pending.flow),
                 required_acrs=self._config.required_auth_context,
             )
             return SignedIn(identity=identity_from_claims(claims), claims=claims,
@@ -107,9 +111,12 @@ class SignIn:
         context = self._config.required_auth_context
         if not context:
             return None
-        import json
-
         return json.dumps({"id_token": {"acrs": {"essential": True, "value": context}}})
+
+
+def _nonce_sent(flow: dict) -> str:
+    """The nonce as it went out: MSAL sends (and the authority echoes) the SHA-256 hex of flow["nonce"]."""
+    return hashlib.sha256(str(flow.get("nonce", "")).encode("ascii")).hexdigest()
 
 
 def _describe_authority_error(error: str) -> str:
