@@ -29,6 +29,12 @@ MIN_RSA_KEY_BITS = 2048
 MAX_JWKS_BYTES = 512 * 1024
 
 
+def clipped_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters: token fields go into log lines, and tokens are attacker input."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class JwksCache:
     """RSA signature keys of one authority, by ``kid``; thread-safe, refetched lazily and rate-limited."""
 
@@ -84,7 +90,7 @@ class JwksCache:
                 return key
             if self._last_failure is not None:
                 raise AuthorityUnavailable(f"signing keys unavailable: {self._last_failure}")
-            raise InvalidToken(f"token kid {kid!r} is not among the authority's signing keys")
+            raise InvalidToken(f"token kid {clipped_repr(kid)} is not among the authority's signing keys")
 
     def refresh(self) -> None:
         """Fetch the keys now (at start-up or from a readiness probe); raises ``AuthorityUnavailable``."""

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import jwt
 
 from auth.errors import InvalidToken
-from auth.jwks import JwksCache
+from auth.jwks import JwksCache, clipped_repr
 
 # JwksCache is re-exported: callers build it next to validate_id_token.
 __all__ = ["Identity", "JwksCache", "identity_from_claims", "validate_id_token"]
@@ -109,7 +109,7 @@ def verified_claims(id_token: str, jwks: JwksCache) -> dict[str, Any]:
         raise InvalidToken("id_token is not a compact JWS (three dot-separated segments)")
     header = _unverified_header(id_token)
     if header.get("alg") != ALLOWED_ALG:
-        raise InvalidToken(f"id_token alg {header.get('alg')!r} refused; only {ALLOWED_ALG} is accepted")
+        raise InvalidToken(f"id_token alg {clipped_repr(header.get('alg'))} refused; only {ALLOWED_ALG} is accepted")
     if "crit" in header:
         raise InvalidToken("id_token has critical header extensions the portal does not understand")
     kid = header.get("kid")
@@ -120,7 +120,7 @@ def verified_claims(id_token: str, jwks: JwksCache) -> dict[str, Any]:
     try:
         claims = jwt.decode(id_token, key, algorithms=[ALLOWED_ALG], options=_SIGNATURE_ONLY)
     except jwt.InvalidSignatureError as exc:
-        raise InvalidToken(f"id_token signature does not verify with key {kid!r}") from exc
+        raise InvalidToken(f"id_token signature does not verify with key {clipped_repr(kid)}") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"id_token malformed: {exc}") from exc
     if not isinstance(claims, dict):
@@ -153,7 +153,7 @@ def check_tenant(claims: dict[str, Any], allowed_tenants: Collection[str]) -> No
     """
     allowed = {tenant.lower() for tenant in allowed_tenants}
     if claims["tid"].lower() not in allowed:
-        raise InvalidToken(f"id_token tenant {claims['tid']!r} is not in the allowed tenants")
+        raise InvalidToken(f"id_token tenant {clipped_repr(claims['tid'])} is not in the allowed tenants")
 
 
 def check_issuer(claims: dict[str, Any], issuer_template: str) -> None:
@@ -165,11 +165,11 @@ def check_issuer(claims: dict[str, Any], issuer_template: str) -> None:
         # A single-tenant issuer names its tenant in a path segment; it must be the token's tid.
         segments = [segment.lower() for segment in urlsplit(issuer_template).path.split("/")]
         if tid.lower() not in segments:
-            raise InvalidToken(f"id_token tid {tid!r} is not the tenant of issuer {issuer_template!r}")
+            raise InvalidToken(f"id_token tid {clipped_repr(tid)} is not the tenant of issuer {issuer_template!r}")
         expected = issuer_template
     issuer = claims.get("iss")
     if not isinstance(issuer, str) or not hmac.compare_digest(issuer.encode(), expected.encode()):
-        raise InvalidToken(f"id_token iss {issuer!r} is not the expected issuer {expected!r}")
+        raise InvalidToken(f"id_token iss {clipped_repr(issuer)} is not the expected issuer {expected!r}")
 
 
 def check_audience(claims: dict[str, Any], client_id: str) -> None:
@@ -177,15 +177,17 @@ def check_audience(claims: dict[str, Any], client_id: str) -> None:
     audience = claims.get("aud")
     if isinstance(audience, str):
         if audience != client_id:
-            raise InvalidToken(f"id_token aud {audience!r} is not this portal's client id")
+            raise InvalidToken(f"id_token aud {clipped_repr(audience)} is not this portal's client id")
         return
     if not isinstance(audience, list) or not audience or not all(isinstance(a, str) for a in audience):
         raise InvalidToken("id_token aud missing or not a string or list of strings")
     if client_id not in audience:
-        raise InvalidToken(f"id_token aud {audience!r} does not include this portal's client id")
+        raise InvalidToken(f"id_token aud {clipped_repr(audience)} does not include this portal's client id")
     # OIDC Core 3.1.3.7 steps 4-5: a multi-audience token needs azp, and it must be us.
     if claims.get("azp") != client_id:
-        raise InvalidToken(f"id_token has several audiences and azp {claims.get('azp')!r} is not this portal")
+        raise InvalidToken(
+            f"id_token has several audiences and azp {clipped_repr(claims.get('azp'))} is not this portal"
+        )
 
 
 def check_times(claims: dict[str, Any], *, now: float, leeway: int) -> None:
@@ -198,19 +200,13 @@ def check_times(claims: dict[str, Any], *, now: float, leeway: int) -> None:
     if claims["nbf"] > now + leeway:
         raise InvalidToken(f"id_token not valid before {claims['nbf']} (now {int(now)}, leeway {leeway}s)")
     if claims["iat"] > now + leeway:
-        raise InvalidToken(
-            f"id_token issued in the future at {claims['iat']} (now {int(now)}, leeway {leeway}s)"
-        )
+        raise InvalidToken(f"id_token issued in the future at {claims['iat']} (now {int(now)}, leeway {leeway}s)")
 
 
 def check_nonce(claims: dict[str, Any], expected: str) -> None:
     """The nonce must be the one this sign-in sent (MSAL checks too; this is defence in depth)."""
     nonce = claims.get("nonce")
-    if (
-        not expected
-        or not isinstance(nonce, str)
-        or not hmac.compare_digest(nonce.encode(), expected.encode())
-    ):
+    if not expected or not isinstance(nonce, str) or not hmac.compare_digest(nonce.encode(), expected.encode()):
         raise InvalidToken("id_token nonce does not match the sign-in request")
 
 
@@ -219,7 +215,7 @@ def check_acrs(claims: dict[str, Any], required: str) -> None:
     acrs = claims.get("acrs")
     if not isinstance(acrs, list) or required not in acrs:
         raise InvalidToken(
-            f"id_token lacks authentication context {required!r} (acrs {acrs!r})",
+            f"id_token lacks authentication context {required!r} (acrs {clipped_repr(acrs)})",
             description=STEP_UP_DESCRIPTION,
             # RFC 9470 3: the error code for a step-up authentication challenge.
             error="insufficient_user_authentication",
