@@ -202,7 +202,7 @@ class RoleRules:
     def from_data(cls, data: Mapping[str, Any], *, file: str = "<memory>") -> RoleRules:
         """Validate parsed TOML; raises ``RoleConfigError`` naming ``file`` with every problem found."""
         problems = _Problems(file)
-        for key in data.keys() - {"roles", "rules"}:
+        for key in sorted(data.keys() - {"roles", "rules"}):
             problems.add(key, "is not a known section", "use only [roles.<id>] and [[rules]]")
         definitions = _parse_roles(data.get("roles"), problems)
         rules = _parse_rules(data.get("rules"), definitions, problems)
@@ -243,7 +243,7 @@ def _parse_roles(section: object, problems: _Problems) -> dict[Role, RoleDefinit
         if not isinstance(table, Mapping):
             problems.add(key, "is not a table", f"write it as [{key}] with title, title_cy and permissions")
             continue
-        for extra in table.keys() - {"title", "title_cy", "permissions"}:
+        for extra in sorted(table.keys() - {"title", "title_cy", "permissions"}):
             problems.add(f"{key}.{extra}", "is not a known key", "use only title, title_cy and permissions")
         titles = [_text(table, key, name, problems) for name in ("title", "title_cy")]
         permissions = _parse_permissions(table.get("permissions"), f"{key}.permissions", problems)
@@ -255,7 +255,7 @@ def _text(table: Mapping[str, Any], key: str, name: str, problems: _Problems) ->
     """A required, non-empty string value."""
     value = table.get(name)
     if not isinstance(value, str) or not value.strip():
-        problems.add(f"{key}.{name}", "is missing or empty", f'set {name} = "..." (the text users see)')
+        problems.add(f"{key}.{name}", "is missing or empty", f'set {name} = "..."')
         return ""
     return value
 
@@ -285,7 +285,7 @@ def _parse_rules(section: object, definitions: Mapping[Role, Any], problems: _Pr
         if not isinstance(table, Mapping):
             problems.add(key, "is not a table", "write each rule as a [[rules]] table")
             continue
-        for extra in table.keys() - {"name", "grant", *CONDITION_KEYS}:
+        for extra in sorted(table.keys() - {"name", "grant", *CONDITION_KEYS}):
             fix = f"use only name, grant and the conditions {', '.join(CONDITION_KEYS)}"
             problems.add(f"{key}.{extra}", "is not a known key", fix)
         name = _text(table, key, "name", problems)
