@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 DEFAULT_NEXT = "/services"
 MAX_NEXT_LENGTH = 2048
 # A path segment may hold these; anything else (backslash, control characters, spaces) is refused outright.
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*$")
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?#]*$")
 
 
 def safe_next(candidate: str | None, default: str = DEFAULT_NEXT) -> str:
@@ -22,10 +22,13 @@ def safe_next(candidate: str | None, default: str = DEFAULT_NEXT) -> str:
     decoded = candidate
     for _ in range(3):  # catch double and triple encoding too
         decoded = unquote(decoded)
+    if not _SAFE_PATH.match(candidate):
+        return default
     for form in (candidate, decoded):
-        if not _SAFE_PATH.match(form) or form.startswith("//") or "\\" in form:
+        stripped = form.lstrip()
+        if not stripped.startswith("/") or stripped.startswith("//") or "\\" in form:
             return default
-        parts = urlsplit(form)
+        parts = urlsplit(stripped)
         if parts.scheme or parts.netloc:
             return default
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):

@@ -1,0 +1,96 @@
+"""Sessions: server-side in real Redis, rotated at sign-in, never adopted from a planted id, ended on logout."""
+
+from __future__ import annotations
+
+import redis
+
+from portal_app import create_app
+from portal_app.sessions import SESSION_KEY_PREFIX
+from tests.portal_app.conftest import portal_test_config, query_of
+
+
+def _session_cookie(client, name="portal_session"):
+    return client.get_cookie(name)
+
+
+def test_session_lives_in_redis_and_holds_no_token_in_the_cookie(client, auth, redis_url):
+    auth.sign_in()
+    cookie = _session_cookie(client)
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    stored = redis.Redis.from_url(redis_url).get(SESSION_KEY_PREFIX + cookie.value)
+    assert stored is not None
+    assert b"refresh" not in cookie.value.encode() and len(cookie.value) < 100
+
+
+def test_session_id_is_rotated_at_sign_in(client, auth, redis_url):
+    auth.sign_in()
+    first = _session_cookie(client).value
+    auth.sign_in()  # a second sign-in in the same browser, which sends its old session cookie
+    second = _session_cookie(client).value
+    assert first != second
+    assert redis.Redis.from_url(redis_url).get(SESSION_KEY_PREFIX + first) is None
+
+
+def test_planted_session_id_never_carries_a_session(client, auth):
+    client.set_cookie("portal_session", "attacker-chosen-session-id-0123456789", domain="localhost")
+    auth.sign_in()
+    assert _session_cookie(client).value != "attacker-chosen-session-id-0123456789"
+
+
+def test_unknown_session_id_is_anonymous(client):
+    client.set_cookie("portal_session", "x" * 43, domain="localhost")
+    response = client.get("/services")
+    assert response.status_code == 302 and response.location.startswith("/login")
+
+
+def test_get_logout_only_asks_for_confirmation(client, auth):
+    auth.sign_in()
+    page = client.get("/logout")
+    assert page.status_code == 200 and b"csrf_token" in page.data
+    assert client.get("/services").status_code == 200
+
+
+def test_post_logout_without_csrf_token_is_refused(client, auth):
+    auth.sign_in()
+    assert client.post("/logout").status_code == 400
+    assert client.get("/services").status_code == 200
+
+
+def test_logout_deletes_the_session_and_goes_to_end_session(client, auth, redis_url):
+    auth.sign_in()
+    sid = _session_cookie(client).value
+    page = client.get("/logout")
+    token = page.data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+
+    response = client.post("/logout", data={"csrf_token": token})
+
+    assert response.status_code == 303
+    assert response.location.startswith("https://login.microsoftonline.com/")
+    assert query_of(response.location)["post_logout_redirect_uri"] == "http://localhost:5000/"
+    assert redis.Redis.from_url(redis_url).get(SESSION_KEY_PREFIX + sid) is None
+    assert client.get("/services").status_code == 302
+
+
+def test_https_deployment_uses_host_prefixed_secure_cookies_and_hsts(tmp_path, redis_url, entra):
+    app = create_app(portal_test_config(tmp_path, redis_url, portal={"external_url": "https://portal.example"}))
+    client = app.test_client()
+    response = client.get("/login", base_url="https://portal.example")
+    assert "__Host-portal_flow=" in response.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" in response.headers
+
+
+def test_every_response_carries_security_headers(client):
+    for path in ("/", "/healthz", "/does-not-exist", "/login?login_hint=bad"):
+        headers = client.get(path).headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"]
+
+
+def test_file_sessions_work_in_dev_mode(tmp_path, entra):
+    app = create_app(portal_test_config(tmp_path))  # no Redis: the embedded default
+    from tests.portal_app.conftest import SignInActions
+
+    client = app.test_client()
+    SignInActions(client, entra).sign_in()
+    assert client.get("/services").status_code == 200

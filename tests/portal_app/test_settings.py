@@ -1,0 +1,74 @@
+"""Configuration: layering, every problem listed at once with its source and fix, secrets masked."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal_app.settings import ConfigError, load_settings, masked_settings
+
+GOOD_ENV = {
+    "PORTAL_SECRET_KEY": "k" * 40,
+    "PORTAL_CLIENT_SECRET": "client-secret-value",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def _problems(environ, config_text=None, tmp_path=None) -> list:
+    if config_text is not None:
+        path = tmp_path / "portal.toml"
+        path.write_text(config_text)
+        environ = {**environ, "PORTAL_CONFIG": str(path)}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ=environ)
+    return caught.value.problems
+
+
+def test_shipped_config_with_secrets_from_the_environment_is_valid():
+    settings = load_settings(environ=GOOD_ENV)
+    assert settings.redirect_uri == "http://localhost:5000/auth/callback"
+    assert settings.sources["auth.client_secret"] == "environment PORTAL_CLIENT_SECRET"
+
+
+def test_environment_overrides_the_file():
+    settings = load_settings(environ={**GOOD_ENV, "PORTAL_ALLOWED_TENANTS": "3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70, "
+                                      "b7c4e1f2-9a3d-4e8b-8c5f-1a2b3c4d5e6f",
+                                      "PORTAL_EXTERNAL_URL": "https://portal.example.org"})
+    assert len(settings.allowed_tenants) == 2
+    assert settings.uses_https
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    problems = _problems({"PORTAL_EXTERNAL_URL": "http://portal.example.org"}, tmp_path=tmp_path, config_text="""
+[auth]
+authority = "http://login.example"
+allowed_tenants = ["not-a-guid"]
+http_timeout_seconds = 600
+colour = "blue"
+""")
+    keys = {p.key for p in problems}
+    assert {"portal.secret_key", "auth.client_secret", "auth.authority", "auth.allowed_tenants",
+            "auth.http_timeout_seconds", "auth.colour", "portal.external_url", "session.redis_url"} <= keys
+    for problem in problems:
+        assert problem.fix and problem.source
+
+
+@pytest.mark.parametrize("key", ["dev", "short-key", "changeme"])
+def test_weak_secret_keys_are_refused_outside_dev_mode(key):
+    problems = _problems({**GOOD_ENV, "PORTAL_SECRET_KEY": key})
+    assert [p.key for p in problems] == ["portal.secret_key"]
+
+
+def test_dev_mode_allows_no_secret_key_and_file_sessions():
+    settings = load_settings(environ={"PORTAL_DEV_MODE": "1", "PORTAL_CLIENT_SECRET": "x"})
+    assert settings.dev_mode and not settings.redis_url
+
+
+def test_bad_toml_names_the_file(tmp_path):
+    problems = _problems(GOOD_ENV, tmp_path=tmp_path, config_text="[auth\n")
+    assert "portal.toml" in problems[0].source and "TOML" in problems[0].problem
+
+
+def test_check_config_masks_secrets():
+    rows = dict((key, value) for key, value, _ in masked_settings(load_settings(environ=GOOD_ENV)))
+    assert "client-secret-value" not in rows["auth.client_secret"]
+    assert "k" * 40 not in rows["portal.secret_key"]
