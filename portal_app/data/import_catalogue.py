@@ -134,7 +134,7 @@ def import_entries(session: Session, path: str | Path) -> ImportReport:
 def _write_entries(session: Session, parsed: list[dict], report: ImportReport) -> None:
     centres = {c.number: c for c in session.scalars(select(Centre))}
     candidates = {(c.centre.number, c.number): c for c in session.scalars(select(Candidate).join(Candidate.centre))}
-    entries = set(session.execute(select(Entry.candidate_id, Entry.component_id)).tuples())
+    entries = {tuple(row) for row in session.execute(select(Entry.candidate_id, Entry.component_id))}
     for fields in parsed:
         outcome = "unchanged"
         centre = centres.get(fields["centre"])

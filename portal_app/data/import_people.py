@@ -132,7 +132,9 @@ def import_samples(session: Session, path: str | Path) -> ImportReport:
         elif first_seen(row, found, seen):
             parsed.append(found)
     if report.ok:
-        existing = set(session.execute(select(ModerationSample.allocation_id, ModerationSample.entry_id)).tuples())
+        existing = {
+            tuple(r) for r in session.execute(select(ModerationSample.allocation_id, ModerationSample.entry_id))
+        }
         for allocation_id, entry_id in parsed:
             if (allocation_id, entry_id) in existing:
                 report.count("unchanged")
