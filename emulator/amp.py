@@ -67,18 +67,19 @@ def home():
 @bp.get("/login")
 def login():
     """Start a real auth code flow (PKCE, state, nonce by MSAL) against the emulator."""
-    flow = _msal_app().initiate_auth_code_flow(["User.Read"], redirect_uri=f"{emulator().base_url}/amp/callback")
+    flow = _msal_app().initiate_auth_code_flow(["User.Read"], redirect_uri=f"{emulator().base_url}/amp/callback",
+                                               response_mode="form_post")
     session["amp_flow"] = flow
     return redirect(flow["auth_uri"], code=302)
 
 
-@bp.get("/callback")
+@bp.post("/callback")
 def callback():
     """Redeem the code; MSAL checks state and the PKCE verifier."""
     flow = session.pop("amp_flow", None)
     if not flow:
         return redirect("/amp/?" + urlencode({"error": "This sign-in was not started here or has expired."}))
-    result = _msal_app().acquire_token_by_auth_code_flow(flow, request.args.to_dict())
+    result = _msal_app().acquire_token_by_auth_code_flow(flow, request.form.to_dict())
     if "error" in result:
         return redirect("/amp/?" + urlencode({"error": result.get("error_description", result["error"])[:300]}))
     claims = result["id_token_claims"]

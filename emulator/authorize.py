@@ -7,7 +7,7 @@ import re
 import secrets
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 
 from . import errors as E
 from .app import emulator
@@ -189,7 +189,7 @@ def respond_to_client(flow: AuthRequest, params: dict):
     if flow.response_mode == "form_post":
         target = urlsplit(flow.redirect_uri)
         g.form_targets.append(f"{target.scheme}://{target.netloc}")
-        return render_template("form_post.html", action=flow.redirect_uri, fields=fields)
+        return make_response(render_template("form_post.html", action=flow.redirect_uri, fields=fields))
     separator = "#" if flow.response_mode == "fragment" else ("&" if "?" in flow.redirect_uri else "?")
     return redirect(flow.redirect_uri + separator + urlencode(fields), code=302)
 

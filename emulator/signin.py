@@ -101,7 +101,7 @@ def submit(flow_id: str):
     user = state.directory.user(flow.email) if flow.email else None
     step = _step(flow, user)
     action = request.form.get("step", "")
-    if action == "back":
+    if request.form.get("back"):
         flow.email, flow.password_ok, flow.mfa_done, flow.sms_code = "", False, False, ""
         return _render(flow)
     if action != step:
