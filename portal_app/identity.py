@@ -10,7 +10,7 @@ import threading
 
 from flask import Flask, current_app
 
-from auth.discovery import fetch_discovery
+from auth.discovery import DiscoveryCache
 from auth.flow_state import SignInFlows
 from auth.http import authority_session
 from auth.msal_client import MsalClient
@@ -27,18 +27,13 @@ class IdentityServices:
                                client_secret=settings.client_secret, http_client=self.http,
                                timeout=settings.http_timeout_seconds)
         self.flows = SignInFlows(flow_store, settings.flow_lifetime_seconds)
-        self._metadata: dict | None = None
+        self.discovery = DiscoveryCache(settings.authority, self.http, timeout=settings.http_timeout_seconds)
         self._jwks: JwksCache | None = None
         self._lock = threading.Lock()
 
     def metadata(self) -> dict:
         """The authority's discovery document, fetched once per process (AuthorityUnavailable if not)."""
-        if self._metadata is None:
-            with self._lock:
-                if self._metadata is None:
-                    self._metadata = fetch_discovery(self.settings.authority, self.http,
-                                                     self.settings.http_timeout_seconds)
-        return self._metadata
+        return self.discovery.document()
 
     def jwks(self) -> JwksCache:
         if self._jwks is None:
