@@ -46,10 +46,9 @@ def authorize(tenant: str):
     """Start or silently complete a sign-in."""
     try:
         flow = _validate(tenant, request.values)
+        return _route(flow, request.values.get("prompt", ""))
     except EntraError as exc:
         return error_page(exc)
-    try:
-        return _route(flow, request.values.get("prompt", ""))
     except ClientError as exc:
         return error_redirect(exc.flow, exc.error)
 
