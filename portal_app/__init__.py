@@ -13,6 +13,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the portal; ``test_config`` overrides settings section by section (``{"auth": {...}}``)."""
     from portal_app import (
         auth_views,
+        authorization,
         cli,
         errors,
         guards,
@@ -39,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     sessions.init_app(app, settings)
     identity.init_app(app, settings)
+    authorization.init_app(app, settings)
     errors.init_app(app)
     guards.init_app(app)
     security_headers.init_app(app, settings)

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from auth import user_session
 from auth.flow_state import new_browser_secret
 from auth.redirects import safe_next
+from portal_app.authorization import decide_roles, store_decision
 from portal_app.identity import identity_services
 from portal_app.sessions import rotate_session_id
 
@@ -79,8 +80,11 @@ def callback():
     started = time.monotonic()
     signed_in = identity_services().sign_in().complete(
         auth_response, browser_secret=request.cookies.get(flow_cookie_name()))
+    # Roles are decided before the session starts: a Graph failure on overage leaves nobody half signed in.
+    decision = decide_roles(signed_in.claims, signed_in.token_cache)
     user_session.start(session, signed_in.identity, token_cache=signed_in.token_cache, now=time.time(),
                        login_hint=signed_in.claims.get("login_hint"))
+    store_decision(decision)
     rotate_session_id(current_app, session)
     log.info("sign-in succeeded", extra={"event": "sign_in", "outcome": "success",
                                          "tid": signed_in.identity.tenant_id,

@@ -27,3 +27,39 @@ def check_config() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(portal_cli)
+
+
+@portal_cli.command("explain")
+@click.option("--claims", "claims_file", type=click.Path(exists=True, dir_okay=False),
+              help="A JSON file of ID token claims.")
+@click.option("--user", "email", help="A user of the emulator's directory (config/dev-directory.toml).")
+@click.option("--directory", default="config/dev-directory.toml", show_default=True,
+              help="The emulator directory to read --user from.")
+def explain_command(claims_file: str | None, email: str | None, directory: str) -> None:
+    """Print the roles and permissions that a set of claims earns, and the rule that granted each."""
+    import json
+
+    from auth.explain import claims_for_directory_user, directory_user_group_ids, explain
+    from auth.roles import RoleConfigError, RoleRules, needs_group_overage
+
+    if bool(claims_file) == bool(email):
+        raise click.UsageError("give exactly one of --claims FILE or --user EMAIL")
+    settings = load_settings()
+    try:
+        rules = RoleRules.load(settings.roles_file)
+    except RoleConfigError as exc:
+        raise click.ClickException("\n".join(str(p) for p in exc.problems)) from None
+    group_ids = None
+    try:
+        if claims_file:
+            with open(claims_file, encoding="utf-8") as file:
+                claims = json.load(file)
+            if not isinstance(claims, dict):
+                raise click.ClickException(f"{claims_file} must hold a JSON object of claims")
+        else:
+            claims = claims_for_directory_user(directory, email, settings.client_id)
+            if needs_group_overage(claims):
+                group_ids = directory_user_group_ids(directory, email)
+    except (ValueError, LookupError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(explain(claims, rules, settings.allowed_tenants, group_ids=group_ids), nl=False)

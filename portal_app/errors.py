@@ -35,8 +35,9 @@ def _page(status: int, description: str, *, error_code: str | None = None, refer
 
 def handle_auth_error(exc: AuthError):
     reference = uuid.uuid4().hex[:12]
-    log.warning("sign-in refused: %s", exc.reason, extra={
-        "event": "sign_in", "outcome": "refused", "error": exc.error, "reason": exc.reason,
+    event = "access_denied" if exc.status_code == 403 else "sign_in"
+    log.warning("refused (%s): %s", exc.error, exc.reason, extra={
+        "event": event, "outcome": "refused", "error": exc.error, "reason": exc.reason,
         "reference": reference, "path": request.path})
     return _page(exc.status_code, exc.description, error_code=exc.error, reference=reference)
 

@@ -1,13 +1,19 @@
-"""The sign-in page and All Services."""
+"""The sign-in page, All Services, and the IAMIS "Work as" choice."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+import logging
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from auth import user_session
+from auth.permissions import work_as_choices
 from portal_app.auth_views import next_destination
+from portal_app.authorization import current_decision, current_permissions, current_work_as, set_work_as
+from portal_app.catalogue import visible_categories
 from portal_app.guards import login_required
 
+log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
 
 
@@ -23,4 +29,21 @@ def index():
 @bp.get("/services")
 @login_required
 def services():
-    return render_template("services.html", csrf_token=user_session.csrf_token(session))
+    """All Services: only what the user's permissions open; a clear page when that is nothing."""
+    endpoints = set(current_app.view_functions)
+    categories = visible_categories(current_permissions(), endpoints)
+    return render_template("services.html", categories=categories,
+                           work_as_choices=work_as_choices(current_decision()),
+                           work_as=current_work_as(), csrf_token=user_session.csrf_token(session))
+
+
+@bp.post("/work-as")
+@login_required
+def work_as():
+    """Switch the IAMIS role the user works as, limited to roles they hold."""
+    if not user_session.csrf_matches(session, request.form.get("csrf_token")):
+        abort(400, description="This form has expired. Please try again.")
+    role = request.form.get("role", "")
+    set_work_as(role)
+    log.info("work as changed", extra={"event": "work_as", "role": role, "oid": g.user["oid"]})
+    return redirect(next_destination(request.form.get("next") or "/iamis/"), code=303)

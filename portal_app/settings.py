@@ -30,6 +30,8 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "PORTAL_DEV_MODE": ("portal", "dev_mode", "bool"),
     "REDIS_URL": ("session", "redis_url", "str"),
     "DATABASE_URL": ("database", "url", "str"),
+    "PORTAL_ROLES_FILE": ("roles", "rules_file", "str"),
+    "PORTAL_GRAPH_URL": ("roles", "graph_base_url", "str"),
 }
 SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key")}
 
@@ -61,6 +63,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "database": {
         "url": "",
+    },
+    "roles": {
+        "rules_file": "config/roles.toml",
+        "graph_base_url": "https://graph.microsoft.com",
+        "graph_scopes": ["GroupMember.Read.All"],
     },
 }
 
@@ -99,6 +106,9 @@ class PortalSettings:
     idle_timeout_minutes: int
     absolute_lifetime_hours: int
     database_url: str
+    roles_file: Path
+    graph_base_url: str
+    graph_scopes: tuple[str, ...]
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -206,6 +216,7 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
             return kind(default) if kind is not tuple else tuple(default)
 
     file_dir = Path(typed("session", "file_dir", str))
+    roles_file = Path(typed("roles", "rules_file", str))
     return PortalSettings(
         external_url=typed("portal", "external_url", str),
         secret_key=typed("portal", "secret_key", str),
@@ -227,6 +238,9 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         idle_timeout_minutes=typed("session", "idle_timeout_minutes", int),
         absolute_lifetime_hours=typed("session", "absolute_lifetime_hours", int),
         database_url=typed("database", "url", str),
+        roles_file=roles_file if roles_file.is_absolute() else PROJECT_ROOT / roles_file,
+        graph_base_url=typed("roles", "graph_base_url", str).rstrip("/"),
+        graph_scopes=typed("roles", "graph_scopes", tuple),
         sources=dict(sources),
     )
 
@@ -245,7 +259,8 @@ def masked_settings(settings: PortalSettings) -> list[tuple[str, str, str]]:
     return rows
 
 
-_ATTRIBUTE_NAMES = {("session", "file_dir"): "session_file_dir", ("database", "url"): "database_url"}
+_ATTRIBUTE_NAMES = {("session", "file_dir"): "session_file_dir", ("database", "url"): "database_url",
+                   ("roles", "rules_file"): "roles_file"}
 
 
 def _show(value: Any) -> str:

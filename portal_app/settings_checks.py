@@ -34,7 +34,7 @@ class ConfigProblem:
 def check_settings(settings: PortalSettings) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for check in (_check_external_url, _check_secret_key, _check_authority, _check_client,
-                  _check_tenants, _check_numbers, _check_session_store, _check_database):
+                  _check_tenants, _check_numbers, _check_session_store, _check_database, _check_roles):
         problems.extend(check(settings))
     return problems
 
@@ -130,3 +130,14 @@ def _check_database(s: PortalSettings) -> list[ConfigProblem]:
         return [_problem(s, "database.url", "only SQLite and PostgreSQL are supported",
                          "use postgresql://USER@HOST/DB or sqlite:///PATH")]
     return []
+
+
+def _check_roles(s: PortalSettings) -> list[ConfigProblem]:
+    problems = []
+    if not s.roles_file.is_file():
+        problems.append(_problem(s, "roles.rules_file", f"{s.roles_file} does not exist",
+                                 "point it at the role rules (config/roles.toml)"))
+    if urlsplit(s.graph_base_url).scheme != "https":
+        problems.append(_problem(s, "roles.graph_base_url", f"{s.graph_base_url!r} is not an https URL",
+                                 "use https://graph.microsoft.com"))
+    return problems
