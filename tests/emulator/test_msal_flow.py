@@ -45,7 +45,8 @@ def test_msal_auth_code_flow_signs_in_through_the_pages(emu, http, sign_in):
 def test_id_token_verifies_against_the_published_jwks(emu, http, sign_in):
     app = emu.msal_app(http)
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT_URI, response_mode="form_post")
-    result = app.acquire_token_by_auth_code_flow(flow, sign_in(flow["auth_uri"], "moderator@wjec-appointees.co.uk").params)
+    reply = sign_in(flow["auth_uri"], "moderator@wjec-appointees.co.uk")
+    result = app.acquire_token_by_auth_code_flow(flow, reply.params)
     config = http.get(f"{emu.authority}/v2.0/.well-known/openid-configuration").json()
     jwks = http.get(config["jwks_uri"]).json()
     kid = jwt.get_unverified_header(result["id_token"])["kid"]
@@ -74,7 +75,8 @@ def test_sub_is_pairwise_per_app(emu, http, sign_in):
 def test_refresh_token_rotates_and_the_old_one_is_refused(emu, http, sign_in):
     app = emu.msal_app(http)
     flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=REDIRECT_URI, response_mode="form_post")
-    first = app.acquire_token_by_auth_code_flow(flow, sign_in(flow["auth_uri"], "examiner@wjec-appointees.co.uk").params)
+    reply = sign_in(flow["auth_uri"], "examiner@wjec-appointees.co.uk")
+    first = app.acquire_token_by_auth_code_flow(flow, reply.params)
     account = app.get_accounts()[0]
     assert account["home_account_id"] == f"11111111-1111-4111-8111-111111111111.{APPOINTEE_TENANT_ID}"
     silent = app.acquire_token_silent(["User.Read"], account=account, force_refresh=True)

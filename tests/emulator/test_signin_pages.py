@@ -42,8 +42,9 @@ def test_five_wrong_passwords_lock_the_account_until_the_lockout_ends(emu, brows
 
 def test_wrong_codes_count_towards_lockout(emu, browser):
     page = browser.submit(_password_page(emu, browser), passwd=DEMO_PASSWORD)
+    wrong = "000000" if emu.totp("examiner@wjec-appointees.co.uk") != "000000" else "111111"
     for _ in range(5):
-        page = browser.submit(page, otc="000000" if emu.totp("examiner@wjec-appointees.co.uk") != "000000" else "111111")
+        page = browser.submit(page, otc=wrong)
     assert "temporarily locked" in browser.page_text
 
 
