@@ -1,0 +1,56 @@
+"""gunicorn settings for the portal: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Every value can be overridden by an environment variable (shown beside it) or on the command line.
+Workers are processes (sessions live in Redis, so any worker serves any user); threads let one worker
+overlap the slow part of a sign-in (the token call to Microsoft) with other requests.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+# Where to listen. Behind a reverse proxy keep it on loopback and set portal.trusted_proxy_hops.
+bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
+# Processes: about 2 per core is a good start for an I/O-bound app (GUNICORN_WORKERS; gunicorn's own
+# WEB_CONCURRENCY also works).
+workers = int(os.environ.get("GUNICORN_WORKERS", os.environ.get("WEB_CONCURRENCY", "2")))
+# Threads per worker (gthread worker class).
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+# A request may take at most this long before gunicorn restarts its worker. The portal's own bound on any
+# call to the authority is auth.http_timeout_seconds (at most 15), so a sign-in never comes near this.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then so a slow leak can never grow without bound (jitter avoids all at once).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+# Bounded request lines and headers: a fuzzed or hostile request stops at gunicorn.
+limit_request_line = 8190
+limit_request_fields = 100
+# Logs: the app writes structured JSON to stderr; gunicorn's access log stays off (the app logs requests
+# with their request id), its error log goes to stderr too.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+# Only trust X-Forwarded-* in the app through ProxyFix (portal.trusted_proxy_hops), not in gunicorn.
+forwarded_allow_ips = ""
+# No control socket: its default path is shared by every gunicorn of the user, and we do not use it.
+control_socket_disable = True
+proxy_allow_ips = ""
+
+
+def on_starting(server):
+    """Start Prometheus' multiprocess folder empty: files of a previous run would be counted again."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """Tell prometheus-client a worker is gone, so its live gauges stop being reported."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
