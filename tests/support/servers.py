@@ -272,6 +272,21 @@ class Browserless:
         reply = self.authenticate(auth_uri, email, password, mfa_code_provider, stay_signed_in=stay_signed_in)
         return self.deliver(reply)
 
+    def sharing_cookies_with(self, portal: PortalServer) -> Browserless:
+        """The same browser (same cookie jar) talking to another portal, e.g. another port on localhost."""
+        other = Browserless(portal, self.emu)
+        other.http.cookies = self.http.cookies
+        return other
+
+    def sign_out(self) -> requests.Response:
+        """Confirm sign-out on /logout with the form's CSRF token (stops at the portal's redirect)."""
+        form = self.get("/logout").text
+        marker = 'name="csrf_token" value="'
+        if marker not in form:
+            raise AssertionError(f"no sign-out form on /logout: {form[:300]}")
+        token = form.split(marker, 1)[1].split('"', 1)[0]
+        return self.post("/logout", data={"csrf_token": token}, allow_redirects=False)
+
     def session_cookie(self) -> str | None:
         """The value of the portal's session cookie in this browser, if any."""
         for cookie in self.http.cookies:
