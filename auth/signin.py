@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import requests
 
-from auth.errors import AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken
+from auth.errors import AuthError, AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken
 from auth.flow_state import SignInFlows
 from auth.msal_client import MsalClient, bound_token_cache
 from auth.tokens import Identity, JwksCache, identity_from_claims, validate_id_token
@@ -19,6 +19,18 @@ log = logging.getLogger(__name__)
 # Errors the authority sends back that mean "sign in interactively", not "something is broken".
 INTERACTION_ERRORS = {"login_required", "interaction_required", "consent_required", "account_selection_required"}
 _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError)
+
+
+class SilentSignInFailed(AuthError):
+    """A prompt=none attempt came back without a sign-in: show the sign-in page, keeping ``next_path``."""
+
+    error = "login_required"
+    status_code = 401
+    description = "Please sign in to continue."
+
+    def __init__(self, reason: str, next_path: str) -> None:
+        super().__init__(reason)
+        self.next_path = next_path
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,14 @@ class SignIn:
 
     def complete(self, auth_response: dict, *, browser_secret: str | None) -> SignedIn:
         """Check the callback and redeem its code: exactly one call to the authority (the token request)."""
-        pending = self._flows.finish(auth_response.get("state"), browser_secret)
+        try:
+            pending = self._flows.finish(auth_response.get("state"), browser_secret)
+        except InvalidState as exc:
+            if getattr(exc, "silent", False):
+                raise SilentSignInFailed(exc.reason, "/services") from exc
+            raise
+        if pending.silent and auth_response.get("error") in INTERACTION_ERRORS:
+            raise SilentSignInFailed(f"silent sign-in answered {auth_response['error']}", pending.next_path)
         if auth_response.get("error"):
             error = str(auth_response["error"])[:100]
             raise AuthorityError(f"the authority answered {error}: "
@@ -98,14 +117,18 @@ class SignIn:
             id_token = result.get("id_token")
             if not id_token:
                 raise InvalidToken("the token response has no id_token")
-            claims = validate_id_token(
-                id_token, jwks=self._jwks, issuer_template=self._issuer_template,
-                client_id=self._config.client_id, allowed_tenants=self._config.allowed_tenants,
-                leeway=self._config.clock_skew_seconds, nonce=_nonce_sent(pending.flow),
-                required_acrs=self._config.required_auth_context,
-            )
+            claims = self.validate(id_token, nonce=_nonce_sent(pending.flow))
             return SignedIn(identity=identity_from_claims(claims), claims=claims,
                             token_cache=cache.serialize(), next_path=pending.next_path)
+
+    def validate(self, id_token: str, nonce: str | None = None) -> dict:
+        """Every check of issue 2 on ``id_token`` (also used for ID tokens from a refresh, without nonce)."""
+        return validate_id_token(
+            id_token, jwks=self._jwks, issuer_template=self._issuer_template,
+            client_id=self._config.client_id, allowed_tenants=self._config.allowed_tenants,
+            leeway=self._config.clock_skew_seconds, nonce=nonce,
+            required_acrs=self._config.required_auth_context,
+        )
 
     def _claims_request(self) -> str | None:
         context = self._config.required_auth_context

@@ -16,6 +16,7 @@ SIGNED_IN_AT = "auth.signed_in_at"
 LAST_SEEN = "auth.last_seen"
 TOKEN_CACHE = "auth.token_cache"
 CSRF = "auth.csrf"
+REFRESHED_AT = "auth.refreshed_at"
 # The idle clock is written back at most this often, so a page view costs one store read, not a write too.
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
@@ -31,6 +32,7 @@ def start(session: MutableMapping, identity: Identity, *, token_cache: str, now:
     }
     session[SIGNED_IN_AT] = now
     session[LAST_SEEN] = now
+    session[REFRESHED_AT] = now
     session[TOKEN_CACHE] = token_cache
     session[CSRF] = secrets.token_urlsafe(32)
 

@@ -15,6 +15,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth_views,
         authorization,
         cli,
+        clock,
         errors,
         guards,
         health,
@@ -22,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logs,
         pages,
         security_headers,
+        session_control,
         sessions,
     )
     from portal_app.dev_secret import dev_secret_key
@@ -37,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config and "flask" in test_config:
         app.config.update(test_config["flask"])
     app.extensions["portal.settings"] = settings
+    clock.init_app(app)
     logs.init_app(app)
     sessions.init_app(app, settings)
     identity.init_app(app, settings)
@@ -45,7 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     guards.init_app(app)
     security_headers.init_app(app, settings)
     cli.init_app(app)
-    for module in (pages, auth_views, health):
+    for module in (pages, auth_views, session_control, health):
         app.register_blueprint(module.bp)
 
     @app.context_processor

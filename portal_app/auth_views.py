@@ -12,9 +12,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from auth import user_session
 from auth.flow_state import new_browser_secret
 from auth.redirects import safe_next
+from auth.signin import SilentSignInFailed
+from portal_app import clock
 from portal_app.authorization import decide_roles, store_decision
 from portal_app.identity import identity_services
-from portal_app.sessions import rotate_session_id
+from portal_app.sessions import index_session, rotate_session_id
+from portal_app.silent import forget_hint, remember_hint, sign_in_page
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -75,23 +78,29 @@ def _login_hint_problem(email: str, appointee_domains: tuple[str, ...]) -> str |
 
 @bp.route("/auth/callback", methods=["GET", "POST"])
 def callback():
-    """Redeem the code, verify the ID token, and start a fresh portal session."""
+    """Redeem the code, verify the ID token, decide roles, and start a fresh portal session."""
     auth_response = (request.form if request.method == "POST" else request.args).to_dict()
     started = time.monotonic()
-    signed_in = identity_services().sign_in().complete(
-        auth_response, browser_secret=request.cookies.get(flow_cookie_name()))
+    try:
+        signed_in = identity_services().sign_in().complete(
+            auth_response, browser_secret=request.cookies.get(flow_cookie_name()))
+    except SilentSignInFailed as exc:
+        log.info("silent sign-in did not sign anyone in", extra={"event": "silent_sign_in", "reason": exc.reason})
+        return redirect(sign_in_page(exc.next_path), code=303)
     # Roles are decided before the session starts: a Graph failure on overage leaves nobody half signed in.
     decision = decide_roles(signed_in.claims, signed_in.token_cache)
-    user_session.start(session, signed_in.identity, token_cache=signed_in.token_cache, now=time.time(),
+    user_session.start(session, signed_in.identity, token_cache=signed_in.token_cache, now=clock.now(),
                        login_hint=signed_in.claims.get("login_hint"))
     store_decision(decision)
     rotate_session_id(current_app, session)
+    index_session(session.sid, signed_in.identity)
     log.info("sign-in succeeded", extra={"event": "sign_in", "outcome": "success",
                                          "tid": signed_in.identity.tenant_id,
                                          "oid": signed_in.identity.object_id,
                                          "duration_ms": round((time.monotonic() - started) * 1000)})
     response = redirect(signed_in.next_path, code=303)
     response.headers["Referrer-Policy"] = "no-referrer"
+    remember_hint(response, signed_in.identity.username)
     return response
 
 
@@ -110,9 +119,16 @@ def logout():
         return redirect(url_for("pages.index"), code=303)
     if not user_session.csrf_matches(session, request.form.get("csrf_token")):
         abort(400, description="This sign-out form has expired. Please try again.")
+    return finish_sign_out(user)
+
+
+def finish_sign_out(user: dict):
+    """Delete this session (tokens and MSAL cache with it) and send the browser to the end-session endpoint."""
     session.clear()
-    log.info("sign-out", extra={"event": "sign_out", "tid": user["tid"], "oid": user["oid"]})
-    return redirect(end_session_url(user.get("login_hint")), code=303)
+    log.info("sign-out", extra={"event": "sign_out", "via": "portal", "tid": user["tid"], "oid": user["oid"]})
+    response = redirect(end_session_url(user.get("login_hint")), code=303)
+    forget_hint(response)
+    return response
 
 
 def end_session_url(login_hint: str | None) -> str:

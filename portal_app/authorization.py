@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, redirect, request, session
+from flask import Flask, current_app, g, request, session
 
 from auth.errors import AccessDenied, AuthorityUnavailable
 from auth.graph import GraphUnavailable, fetch_member_group_ids
@@ -18,6 +17,7 @@ from auth.msal_client import bound_token_cache
 from auth.permissions import Permission, RoleDecision, permissions_for, work_as_choices
 from auth.roles import RoleConfigError, RoleRulesSource, needs_group_overage
 from portal_app.settings import PortalSettings
+from portal_app.silent import send_to_sign_in
 
 log = logging.getLogger(__name__)
 ROLES = "auth.roles"
@@ -94,7 +94,7 @@ def require_permission(permission: Permission):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if g.get("user") is None:
-                return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+                return send_to_sign_in()
             if permission not in current_permissions():
                 raise AccessDenied(f"{permission} required for {request.path}",
                                    description="Your account does not give you access to this page. If you "

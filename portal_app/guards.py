@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
-from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, redirect, request, session
+from flask import Flask, current_app, g, request, session
 
 from auth import user_session
+from portal_app import clock
+from portal_app.silent import send_to_sign_in
+from portal_app.token_refresh import refresh_if_due
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def login_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("user") is None:
-            return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+            return send_to_sign_in()
         return view(*args, **kwargs)
 
     return wrapped
@@ -35,7 +36,7 @@ def _load_user() -> None:
     if user is None:
         return
     settings = current_app.extensions["portal.settings"]
-    now = time.time()
+    now = clock.now()
     reason = user_session.expired_reason(session, now=now, idle_seconds=settings.idle_timeout_minutes * 60,
                                          absolute_seconds=settings.absolute_lifetime_hours * 3600)
     if reason:
@@ -44,7 +45,8 @@ def _load_user() -> None:
         session.clear()
         return
     user_session.touch(session, now)
-    g.user = user
+    if refresh_if_due(user, now):
+        g.user = user
 
 
 def init_app(app: Flask) -> None:

@@ -49,6 +49,7 @@ class IdentityServices:
             client_id=s.client_id, redirect_uri=s.redirect_uri, allowed_tenants=s.allowed_tenants,
             scopes=s.scopes, domain_hint=s.appointee_domains[0] if s.appointee_domains else None,
             clock_skew_seconds=s.clock_skew_seconds,
+            required_auth_context=s.required_auth_context or None,
         )
         return SignIn(msal_client=self.msal, flows=self.flows, jwks=self.jwks(),
                       issuer_template=self.metadata()["issuer"], config=config)

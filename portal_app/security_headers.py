@@ -31,10 +31,13 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", csp)
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = csp
+            # Legacy browsers' framing guard; a view that sets its own CSP (front-channel logout, which the
+            # authority frames) decides framing with frame-ancestors alone.
+            response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if settings.uses_https:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"

@@ -11,11 +11,13 @@ from datetime import timedelta
 
 import redis
 from cachelib.file import FileSystemCache
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
+from auth.session_index import FileSessionIndex, RedisSessionIndex, sid_key, user_key
 from auth.stores import FileStore, RedisStore, StoreUnavailable
+from auth.tokens import Identity
 from portal_app.settings import PortalSettings
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
         client = redis_client(settings.redis_url)
         app.session_interface = PortalRedisSessionInterface(app, client=client, **kwargs)
         app.extensions["portal.flow_store"] = RedisStore(client, "portal:flow:")
+        app.extensions["portal.session_index"] = RedisSessionIndex(client)
         app.extensions["portal.redis"] = client
     else:
         folder = settings.session_file_dir
@@ -88,11 +91,38 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
         cache = FileSystemCache(str(folder), threshold=10000, mode=0o600)
         app.session_interface = PortalFileSessionInterface(app, client=cache, **kwargs)
         app.extensions["portal.flow_store"] = FileStore(folder / "flows", "flow:")
+        app.extensions["portal.session_index"] = FileSessionIndex(folder / "index")
+        app.extensions["portal.session_files"] = cache
 
 
 def rotate_session_id(app: Flask, session) -> None:
     """Give the (non-empty) session a new id and delete the old one: call after sign-in."""
     app.session_interface.regenerate(session)
+
+
+def delete_stored_sessions(app: Flask, session_ids: list[str]) -> None:
+    """Delete these sessions from the store, wherever their browsers are."""
+    if not session_ids:
+        return
+    client = app.extensions.get("portal.redis")
+    if client is not None:
+        try:
+            client.delete(*(SESSION_KEY_PREFIX + sid for sid in session_ids))
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"redis: {exc}") from exc
+    else:
+        for sid in session_ids:
+            app.extensions["portal.session_files"].delete(SESSION_KEY_PREFIX + sid)
+
+
+def index_session(session_id: str, identity: Identity) -> None:
+    """Remember this session under the authority's ``sid`` and under the user, for the two routes below."""
+    settings = current_app.extensions["portal.settings"]
+    index = current_app.extensions["portal.session_index"]
+    ttl = settings.absolute_lifetime_hours * 3600 + 600
+    if identity.session_id:
+        index.add(sid_key(identity.session_id), session_id, ttl)
+    index.add(user_key(identity.tenant_id, identity.object_id), session_id, ttl)
 
 
 def ping_session_store(app: Flask) -> None:

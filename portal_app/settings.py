@@ -54,12 +54,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "http_timeout_seconds": 10.0,
         "flow_lifetime_seconds": 600,
         "clock_skew_seconds": 300,
+        "required_auth_context": "",
     },
     "session": {
         "redis_url": "",
         "file_dir": "var/sessions",
         "idle_timeout_minutes": 30,
         "absolute_lifetime_hours": 8,
+        "silent_sign_in": True,
+        "silent_sign_in_paths": ["/"],
+        "silent_retry_minutes": 5,
+        "refresh_minutes": 30,
     },
     "database": {
         "url": "",
@@ -101,10 +106,15 @@ class PortalSettings:
     http_timeout_seconds: float
     flow_lifetime_seconds: int
     clock_skew_seconds: int
+    required_auth_context: str
     redis_url: str
     session_file_dir: Path
     idle_timeout_minutes: int
     absolute_lifetime_hours: int
+    silent_sign_in: bool
+    silent_sign_in_paths: tuple[str, ...]
+    silent_retry_minutes: int
+    refresh_minutes: int
     database_url: str
     roles_file: Path
     graph_base_url: str
@@ -233,10 +243,15 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         http_timeout_seconds=typed("auth", "http_timeout_seconds", float),
         flow_lifetime_seconds=typed("auth", "flow_lifetime_seconds", int),
         clock_skew_seconds=typed("auth", "clock_skew_seconds", int),
+        required_auth_context=typed("auth", "required_auth_context", str),
         redis_url=typed("session", "redis_url", str),
         session_file_dir=file_dir if file_dir.is_absolute() else PROJECT_ROOT / file_dir,
         idle_timeout_minutes=typed("session", "idle_timeout_minutes", int),
         absolute_lifetime_hours=typed("session", "absolute_lifetime_hours", int),
+        silent_sign_in=typed("session", "silent_sign_in", bool),
+        silent_sign_in_paths=typed("session", "silent_sign_in_paths", tuple),
+        silent_retry_minutes=typed("session", "silent_retry_minutes", int),
+        refresh_minutes=typed("session", "refresh_minutes", int),
         database_url=typed("database", "url", str),
         roles_file=roles_file if roles_file.is_absolute() else PROJECT_ROOT / roles_file,
         graph_base_url=typed("roles", "graph_base_url", str).rstrip("/"),

@@ -34,7 +34,8 @@ class ConfigProblem:
 def check_settings(settings: PortalSettings) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for check in (_check_external_url, _check_secret_key, _check_authority, _check_client,
-                  _check_tenants, _check_numbers, _check_session_store, _check_database, _check_roles):
+                  _check_tenants, _check_numbers, _check_session_store, _check_database, _check_roles,
+                  _check_silent_paths):
         problems.extend(check(settings))
     return problems
 
@@ -110,6 +111,8 @@ def _check_numbers(s: PortalSettings) -> list[ConfigProblem]:
         ("session.idle_timeout_minutes", s.idle_timeout_minutes, 1, 24 * 60),
         ("session.absolute_lifetime_hours", s.absolute_lifetime_hours, 1, 24),
         ("portal.trusted_proxy_hops", s.trusted_proxy_hops, 0, 5),
+        ("session.silent_retry_minutes", s.silent_retry_minutes, 1, 60),
+        ("session.refresh_minutes", s.refresh_minutes, 5, 24 * 60),
     ]
     return [_problem(s, key, f"{value} is outside {low}..{high}", f"choose a value from {low} to {high}")
             for key, value, low, high in limits if not low <= value <= high]
@@ -123,6 +126,12 @@ def _check_session_store(s: PortalSettings) -> list[ConfigProblem]:
         return [_problem(s, "session.redis_url", "file sessions only work for one process on one machine",
                          "set REDIS_URL, or run in dev mode (PORTAL_DEV_MODE=1) on a laptop")]
     return []
+
+
+def _check_silent_paths(s: PortalSettings) -> list[ConfigProblem]:
+    return [_problem(s, "session.silent_sign_in_paths", f"{path!r} is not a path prefix",
+                     "use prefixes that start with /, e.g. \"/emi/\"")
+            for path in s.silent_sign_in_paths if not path.startswith("/")]
 
 
 def _check_database(s: PortalSettings) -> list[ConfigProblem]:

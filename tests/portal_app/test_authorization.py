@@ -69,9 +69,12 @@ def test_each_gate_lets_in_exactly_the_permitted_roles(browser, app_roles, allow
 
 @pytest.mark.parametrize("name", ["emi", "iamis", "admin"])
 def test_anonymous_visitors_go_to_sign_in_and_come_back(gated_app, name):
-    response = gated_app.test_client().get(f"/gate-test/{name}/?x=1")
+    client = gated_app.test_client()
+    response = client.get(f"/gate-test/{name}/?x=1")
     assert response.status_code == 302
-    assert response.location == f"/login?next=%2Fgate-test%2F{name}%2F%3Fx%3D1"
+    assert response.location == f"/?next=%2Fgate-test%2F{name}%2F%3Fx%3D1"
+    sign_in_page = client.get(response.location)
+    assert f'name="next" value="/gate-test/{name}/?x=1"'.encode() in sign_in_page.data
 
 
 def test_an_account_without_roles_sees_no_services_and_whom_to_contact(browser):

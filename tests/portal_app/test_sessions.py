@@ -40,7 +40,7 @@ def test_planted_session_id_never_carries_a_session(client, auth):
 def test_unknown_session_id_is_anonymous(client):
     client.set_cookie("portal_session", "x" * 43, domain="localhost")
     response = client.get("/services")
-    assert response.status_code == 302 and response.location.startswith("/login")
+    assert response.status_code == 302 and response.location.startswith("/?next=")
 
 
 def test_get_logout_only_asks_for_confirmation(client, auth):

@@ -1,0 +1,56 @@
+"""Refreshing a signed-in user's tokens: the same person, still allowed, or the session ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import requests
+
+from auth.errors import AuthError, AuthorityUnavailable, InvalidToken
+from auth.msal_client import bound_token_cache
+
+# Answers that mean the tenant no longer vouches for this sign-in (revoked, password changed, MFA needed).
+ENDS_SESSION = {"invalid_grant", "interaction_required", "login_required", "consent_required"}
+
+
+class SessionRevoked(AuthError):
+    """The refresh was refused: the portal session must end, and the user sign in again."""
+
+    error = "login_required"
+    status_code = 401
+    description = "Your sign-in has expired. Please sign in again."
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    claims: dict
+    token_cache: str
+
+
+def refresh_tokens(msal_app, token_cache: str, *, user: dict, scopes: list[str],
+                   validate: Callable[[str], dict]) -> Refreshed:
+    """Redeem the refresh token, validate the new ID token with ``validate``, and check it is the same user."""
+    with bound_token_cache(token_cache) as cache:
+        accounts = [a for a in msal_app.get_accounts() if a.get("local_account_id") == user["oid"]]
+        if not accounts:
+            raise SessionRevoked("no account for this user in the session's token cache")
+        try:
+            result = msal_app.acquire_token_silent_with_error(scopes, account=accounts[0], force_refresh=True)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise AuthorityUnavailable(f"token refresh failed: {type(exc).__name__}") from exc
+        if not result:
+            raise SessionRevoked("no refresh token in the session's token cache")
+        if "error" in result:
+            if result["error"] in ENDS_SESSION:
+                raise SessionRevoked(f"refresh refused: {result['error']}")
+            raise AuthorityUnavailable(f"refresh failed: {result['error']}")
+        id_token = result.get("id_token")
+        if not id_token:
+            raise InvalidToken("the refresh response has no id_token")
+        claims = validate(id_token)
+        for claim in ("tid", "oid", "sub"):
+            expected = {"tid": user["tid"], "oid": user["oid"], "sub": user.get("sub")}[claim]
+            if claims.get(claim) != expected:
+                raise InvalidToken(f"refreshed id_token is for another {claim}")
+        return Refreshed(claims=claims, token_cache=cache.serialize())

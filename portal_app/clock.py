@@ -1,0 +1,15 @@
+"""The app's wall clock, replaceable in tests so session lifetimes are tested without sleeping."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app
+
+
+def now() -> float:
+    return current_app.extensions["portal.clock"]()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["portal.clock"] = time.time
