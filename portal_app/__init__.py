@@ -21,7 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         identity,
         logs,
+        metrics,
         pages,
+        proxy,
         security_headers,
         session_control,
         sessions,
@@ -48,6 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     guards.init_app(app)
     security_headers.init_app(app, settings)
     cli.init_app(app)
+    metrics.init_app(app)
+    proxy.init_app(app, settings)
     for module in (pages, auth_views, session_control, health):
         app.register_blueprint(module.bp)
 

@@ -1,0 +1,148 @@
+"""Prometheus metrics at /metrics: sign-ins by outcome, callback latency, authority calls, session store errors.
+
+Counting needs no changes elsewhere: sign-in outcomes and store errors come from the log records the portal
+already writes (a logging handler), authority calls from a wrapper on the identity services' HTTP session.
+
+Access: /metrics answers only (a) a request carrying ``Authorization: Bearer $PORTAL_METRICS_TOKEN`` when
+that variable is set, or (b) a direct request from loopback without any X-Forwarded-* header (a reverse
+proxy on the same host must not make the outside world look local). Everyone else gets a 404.
+Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (an empty folder; gunicorn.conf.py empties
+it at start) so that every worker's counts are summed; without it each worker reports only its own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+import time
+
+import requests
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+bp = Blueprint("metrics", __name__)
+# Our own registry: the metric objects are process-wide (Prometheus' model), but building the app twice in
+# one test run must not register them twice in the global default registry.
+REGISTRY = CollectorRegistry(auto_describe=True)
+SIGN_INS = Counter("portal_sign_ins_total", "Sign-in attempts that reached the callback, by outcome.",
+                   ["outcome", "error"], registry=REGISTRY)
+CALLBACK_SECONDS = Histogram("portal_callback_seconds", "Time to answer /auth/callback (incl. the token call).",
+                             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30), registry=REGISTRY)
+AUTHORITY_SECONDS = Histogram("portal_authority_request_seconds", "Calls to the authority, by endpoint.",
+                              ["endpoint"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15),
+                              registry=REGISTRY)
+AUTHORITY_ERRORS = Counter("portal_authority_errors_total",
+                           "Calls to the authority that failed (timeout, connection, HTTP 5xx).",
+                           ["endpoint", "kind"], registry=REGISTRY)
+STORE_ERRORS = Counter("portal_session_store_errors_total", "Session store (Redis) failures seen by pages.",
+                       registry=REGISTRY)
+
+# Loggers whose records carry the events we count (see portal_app/auth_views.py, errors.py, sessions.py).
+_COUNTED_LOGGERS = ("portal_app.auth_views", "portal_app.errors", "portal_app.sessions")
+
+
+class EventCounter(logging.Handler):
+    """Counts sign-in outcomes and session store errors from the portal's structured log records."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "event", None) == "sign_in":
+            SIGN_INS.labels(outcome=str(getattr(record, "outcome", "unknown"))[:32],
+                            error=str(getattr(record, "error", ""))[:64]).inc()
+        elif record.levelno >= logging.ERROR and record.getMessage().startswith("session store unavailable"):
+            STORE_ERRORS.inc()
+
+
+def authority_endpoint(url: str) -> str:
+    """A bounded label for an authority URL: token, discovery, keys, logout or other."""
+    path = url.split("?", 1)[0]
+    for suffix, label in (("/token", "token"), ("/openid-configuration", "discovery"), ("/keys", "keys"),
+                          ("/logout", "logout")):
+        if path.endswith(suffix):
+            return label
+    return "other"
+
+
+def instrument_http(http: requests.Session) -> None:
+    """Time every call through ``http`` and count its failures (exceptions and 5xx answers)."""
+    if getattr(http, "_portal_metrics", False):
+        return
+    send = http.send
+
+    def timed_send(prepared, **kwargs):
+        endpoint = authority_endpoint(prepared.url or "")
+        started = time.perf_counter()
+        try:
+            response = send(prepared, **kwargs)
+        except requests.RequestException as exc:
+            AUTHORITY_ERRORS.labels(endpoint=endpoint, kind=type(exc).__name__).inc()
+            raise
+        finally:
+            AUTHORITY_SECONDS.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+        if response.status_code >= 500:
+            AUTHORITY_ERRORS.labels(endpoint=endpoint, kind=f"http_{response.status_code}").inc()
+        return response
+
+    http.send = timed_send
+    http._portal_metrics = True
+
+
+def _start_timer() -> None:
+    if request.endpoint == "auth.callback":
+        g.metrics_started = time.perf_counter()
+
+
+def _observe(response):
+    started = g.pop("metrics_started", None)
+    if started is not None:
+        CALLBACK_SECONDS.observe(time.perf_counter() - started)
+    return response
+
+
+def _allowed(token: str) -> bool:
+    if token:
+        offered = request.headers.get("Authorization", "")
+        return hmac.compare_digest(offered.encode(), f"Bearer {token}".encode())
+    if any(name.lower().startswith("x-forwarded") or name.lower() == "forwarded" for name in request.headers.keys()):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+@bp.get("/metrics")
+def metrics():
+    """The Prometheus exposition; 404 unless allowed (see the module docstring)."""
+    if not _allowed(current_app.extensions["portal.metrics_token"]):
+        abort(404)
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})
+
+
+def init_app(app: Flask) -> None:
+    """Register /metrics, the callback timer, the log-record counter and the authority call wrapper."""
+    app.extensions["portal.metrics_token"] = os.environ.get("PORTAL_METRICS_TOKEN", "")
+    app.register_blueprint(bp)
+    app.before_request(_start_timer)
+    app.after_request(_observe)
+    for name in _COUNTED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, EventCounter) for h in logger.handlers):
+            logger.addHandler(EventCounter())
+        # Counting needs the INFO records (sign-in successes) even where logging is left at WARNING (tests).
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+    instrument_http(app.extensions["portal.identity"].http)
