@@ -16,9 +16,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         authorization,
         cli,
         clock,
+        database,
+        emi,
         errors,
         guards,
         health,
+        iamis,
         identity,
         logs,
         metrics,
@@ -52,7 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     metrics.init_app(app)
     proxy.init_app(app, settings)
-    for module in (pages, auth_views, session_control, health):
+    database.init_app(app, settings)
+    for module in (pages, auth_views, session_control, health, emi, iamis):
         app.register_blueprint(module.bp)
 
     @app.context_processor

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify
 
 from auth.errors import AuthError
 from auth.stores import StoreUnavailable
+from portal_app.database import schema_problem
 from portal_app.identity import identity_services
 from portal_app.sessions import ping_session_store
 
@@ -23,7 +24,8 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready when the session store answers and the authority's metadata is known (503 and why, if not)."""
+    """Ready when the session store answers, the authority's metadata is known and the database schema is at
+    head (503 and why, if not)."""
     problems = {}
     try:
         ping_session_store(current_app)
@@ -33,6 +35,9 @@ def readyz():
         identity_services().metadata()
     except AuthError as exc:
         problems["authority"] = exc.reason
+    database_problem = schema_problem()
+    if database_problem:
+        problems["database"] = database_problem
     if problems:
         log.warning("not ready: %s", problems)
         response = jsonify(status="unavailable", problems=problems)
