@@ -43,9 +43,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def portal_url_for(port: int) -> str:
+def portal_url_for(port: int, *, https: bool = True) -> str:
     """The portal's external URL on ``port``: https on localhost (a different site from the emulator's IP)."""
-    return f"https://localhost:{port}"
+    return f"{'https' if https else 'http'}://localhost:{port}"
 
 
 @dataclass
@@ -135,17 +135,23 @@ def portal_environment(emu: RunningEmulator, url: str, redis_url: str, database_
 
 
 def build_portal(emu: RunningEmulator, tmp_dir: Path, redis_url: str, *, port: int | None = None,
-                 workers: int = 2, threads: int = 4, name: str = "portal", **extra_env: str) -> PortalServer:
-    """A (not yet started) gunicorn portal on https://localhost:<port> with a cert from the emulator's CA."""
+                 workers: int = 2, threads: int = 4, name: str = "portal", https: bool = True,
+                 **extra_env: str) -> PortalServer:
+    """A (not yet started) gunicorn portal on https://localhost:<port> with a cert from the emulator's CA.
+
+    ``https=False`` serves plain http, as ./scripts/run does in development.
+    """
     port = port or free_port()
-    url = portal_url_for(port)
+    url = portal_url_for(port, https=https)
     folder = Path(tmp_dir) / name
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = issue_server_cert(emu.state_dir)
     env = portal_environment(emu, url, redis_url, f"sqlite:///{folder / 'portal.sqlite3'}", **extra_env)
     args = [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "gunicorn.conf.py"),
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-            "--certfile", str(cert), "--keyfile", str(key), "--graceful-timeout", "3", "wsgi:app"]
+            "--graceful-timeout", "3", "wsgi:app"]
+    if https:
+        args[-1:-1] = ["--certfile", str(cert), "--keyfile", str(key)]
     return PortalServer(url=url, port=port, log_path=folder / "portal.log", env=env, args=args)
 
 
