@@ -1,0 +1,190 @@
+"""EMI pages: the list's counts, the mark sheet (draft, validation, conflicts, submit), and who may reach it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal_app.data.models import AuditLog
+from tests.portal_app.conftest_data import *  # noqa: F403 - the fixtures
+from tests.portal_app.conftest_data import (
+    EXAMINER,
+    MODERATOR,
+    OTHER_EXAMINER,
+    SignInActions,
+    sign_in_as,
+)
+
+LATIN_CORE = "GCSE JANUARY 2017 LATIN LANGUAGE CORE: LEVEL 2 (9521/01)"
+
+
+def sheet_form(html: str) -> dict[str, str]:
+    """The hidden fields and every mark field of a rendered sheet, as a browser would post them."""
+    fields = dict(re.findall(r'name="(csrf_token|expected_version)" value="([^"]*)"', html))
+    fields.update(re.findall(r'name="(mark-\d+)" id="mark-\d+" value="([^"]*)"', html))
+    return fields
+
+
+def allocation_ids(html: str) -> list[str]:
+    return re.findall(r'data-allocation="(\d+)"', html)
+
+
+@pytest.fixture
+def examiner(browser) -> SignInActions:
+    sign_in_as(browser, EXAMINER)
+    return browser
+
+
+def open_sheet(browser, allocation_id: str = "1") -> dict[str, str]:
+    response = browser.client.get(f"/emi/allocations/{allocation_id}")
+    assert response.status_code == 200, response.data
+    return sheet_form(response.get_data(as_text=True))
+
+
+def count(app, query) -> int:
+    with app.extensions["portal.database"].sessions() as session:
+        return session.scalar(query)
+
+
+def test_list_shows_the_seed_guides_labels_with_counts_from_the_data(examiner, data_app):
+    html = examiner.client.get("/emi/").get_data(as_text=True)
+    form = open_sheet(examiner)
+    candidates = len([k for k in form if k.startswith("mark-")])
+    assert "ELECTRONIC MARK INPUT" in html and LATIN_CORE in html
+    assert f"ENTER MARKS ({candidates} LEFT)" in html
+    assert "NO MARKS TO SUBMIT (0 SUBMITTED)" in html and "VIEW CONFERENCE AGENDA" in html
+    assert allocation_ids(html) == ["1", "2"]
+
+
+def test_saving_a_draft_keeps_the_marks_updates_the_count_and_audits_each_change(examiner, data_app):
+    form = open_sheet(examiner)
+    marks = [k for k in form if k.startswith("mark-")]
+    form.update({marks[0]: "42", marks[1]: "a", "action": "save"})
+    response = examiner.client.post("/emi/allocations/1", data=form)
+    assert response.status_code == 303
+    again = examiner.client.get(response.location).get_data(as_text=True)
+    assert "saved as a draft" in again
+    assert sheet_form(again)[marks[0]] == "42" and sheet_form(again)[marks[1]] == "A"
+    assert f"ENTER MARKS ({len(marks) - 2} LEFT)" in examiner.client.get("/emi/").get_data(as_text=True)
+    assert count(data_app, select(func.count()).select_from(AuditLog)) == 2
+
+
+@pytest.mark.parametrize("bad", ["61", "-1", "4.5", "X", "١٢", "1e3", "9" * 20])
+def test_invalid_mark_rerenders_with_typed_values_and_an_inline_message(examiner, data_app, bad):
+    form = open_sheet(examiner)
+    marks = [k for k in form if k.startswith("mark-")]
+    form.update({marks[0]: "12", marks[1]: bad, "action": "save"})
+    response = examiner.client.post("/emi/allocations/1", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    entry = marks[1].removeprefix("mark-")
+    assert f'aria-describedby="err-{entry} allowed"' in html and 'aria-invalid="true"' in html
+    assert f'id="err-{entry}"' in html
+    assert 'value="12"' in html  # the good value typed beside the bad one is still there
+    assert count(data_app, select(func.count()).select_from(AuditLog)) == 0
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_a_save_without_this_sessions_csrf_token_is_refused_and_writes_nothing(examiner, data_app, token):
+    form = open_sheet(examiner)
+    form.pop("csrf_token")
+    if token is not None:
+        form["csrf_token"] = token
+    form.update({next(k for k in form if k.startswith("mark-")): "5", "action": "save"})
+    assert examiner.client.post("/emi/allocations/1", data=form).status_code == 400
+    assert count(data_app, select(func.count()).select_from(AuditLog)) == 0
+
+
+@pytest.mark.parametrize("allocation_id", ["3", "5", "999", "abc", "1%20", "-1"])
+def test_another_appointees_or_unknown_allocation_is_404_for_read_and_save(examiner, allocation_id):
+    assert examiner.client.get(f"/emi/allocations/{allocation_id}").status_code == 404
+    form = open_sheet(examiner)
+    assert examiner.client.post(f"/emi/allocations/{allocation_id}", data=form).status_code == 404
+
+
+def test_the_owner_of_allocation_3_reaches_it_but_not_the_first_examiners(browser):
+    sign_in_as(browser, OTHER_EXAMINER)
+    assert allocation_ids(browser.client.get("/emi/").get_data(as_text=True)) == ["3"]
+    assert browser.client.get("/emi/allocations/1").status_code == 404
+
+
+def test_two_tabs_never_lose_an_update_silently(examiner, data_app):
+    first_tab, second_tab = open_sheet(examiner), open_sheet(examiner)
+    field = next(k for k in first_tab if k.startswith("mark-"))
+    assert examiner.client.post("/emi/allocations/1", data={**first_tab, field: "30"}).status_code == 303
+    response = examiner.client.post("/emi/allocations/1", data={**second_tab, field: "31"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert 'value="31"' in html and "Changed meanwhile: now 30" in html
+    resend = sheet_form(html)
+    assert resend["expected_version"] == "1"  # saving again is a deliberate choice, made with the conflict shown
+    assert examiner.client.post("/emi/allocations/1", data=resend).status_code == 303
+    assert sheet_form(examiner.client.get("/emi/allocations/1").get_data(as_text=True))[field] == "31"
+
+
+def test_submitting_a_complete_sheet_makes_it_read_only(examiner):
+    form = open_sheet(examiner, "2")
+    filled = {k: ("A" if n % 7 == 0 else str(n % 40)) for n, k in enumerate(form) if k.startswith("mark-")}
+    response = examiner.client.post("/emi/allocations/2", data={**form, **filled, "action": "submit"})
+    assert response.status_code == 303
+    html = examiner.client.get(response.location).get_data(as_text=True)
+    assert "read-only" in html and "Save draft" not in html and " readonly" in html
+    assert f"NO MARKS TO SUBMIT ({len(filled)} SUBMITTED)" in examiner.client.get("/emi/").get_data(as_text=True)
+    again = examiner.client.post("/emi/allocations/2", data={**form, **filled, "expected_version": "2"})
+    assert again.status_code == 409
+
+
+def test_submitting_an_incomplete_sheet_saves_the_draft_and_names_the_empty_fields(examiner):
+    form = open_sheet(examiner, "2")
+    field = next(k for k in form if k.startswith("mark-"))
+    response = examiner.client.post("/emi/allocations/2", data={**form, field: "7", "action": "submit"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "saved as a draft" in html and "Enter a mark or a status code before submitting" in html
+    assert sheet_form(html)[field] == "7"
+    listing = examiner.client.get("/emi/").get_data(as_text=True)
+    assert "SUBMIT MARKS" not in listing.replace("NO MARKS TO SUBMIT", "")
+
+
+def test_an_expired_session_keeps_the_typed_marks_for_after_sign_in(examiner, entra):
+    form = open_sheet(examiner)
+    field = next(k for k in form if k.startswith("mark-"))
+    examiner.client.delete_cookie("portal_session", domain="localhost")
+    response = examiner.client.post("/emi/allocations/1", data={**form, field: "55", "action": "save"})
+    assert response.status_code == 303
+    next_path = re.search(r"next=([^&]+)", response.location).group(1)
+    from urllib.parse import unquote
+
+    after = examiner.sign_in(next_path=unquote(next_path), **EXAMINER)
+    html = examiner.client.get(after.location).get_data(as_text=True)
+    assert "were not saved" in html and sheet_form(html)[field] == "55"
+    # Single use, and never saved by itself.
+    assert sheet_form(examiner.client.get(after.location).get_data(as_text=True))[field] == ""
+
+
+def test_kept_marks_cannot_be_planted_in_another_browser(examiner, data_app, entra):
+    form = open_sheet(examiner)
+    field = next(k for k in form if k.startswith("mark-"))
+    attacker = data_app.test_client()
+    response = attacker.post("/emi/allocations/1", data={**form, field: "0"})
+    next_path = re.search(r"next=([^&]+)", response.location).group(1)
+    from urllib.parse import unquote
+
+    html = examiner.client.get(unquote(next_path)).get_data(as_text=True)
+    assert "were not saved" not in html and sheet_form(html)[field] == ""
+
+
+def test_anonymous_visitors_go_to_sign_in_and_moderators_get_403(browser):
+    response = browser.client.get("/emi/allocations/1")
+    assert response.status_code == 302 and "next=" in response.location
+    sign_in_as(browser, MODERATOR)
+    assert browser.client.get("/emi/").status_code == 403
+    assert browser.client.post("/emi/allocations/1", data={"action": "save"}).status_code == 403
+
+
+def test_agenda_link_goes_to_the_components_document(examiner):
+    response = examiner.client.get("/emi/allocations/1/agenda")
+    assert response.status_code in (302, 404)  # 302 once the documents blueprint is registered
+    assert examiner.client.get("/emi/allocations/3/agenda").status_code == 404
