@@ -17,20 +17,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cli,
         clock,
         database,
+        documents,
         emi,
         errors,
         guards,
         health,
         iamis,
         identity,
+        link_check,
         logs,
         metrics,
         pages,
         proxy,
         security_headers,
+        services_views,
         session_control,
         sessions,
     )
+    from portal_app.catalogue_source import check_catalogue_endpoints
     from portal_app.dev_secret import dev_secret_key
 
     settings = load_settings(test_config)
@@ -56,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     proxy.init_app(app, settings)
     database.init_app(app, settings)
-    for module in (pages, auth_views, session_control, health, emi, iamis):
+    for module in (pages, auth_views, session_control, health, emi, iamis, services_views, documents, link_check):
         app.register_blueprint(module.bp)
 
     @app.context_processor
@@ -65,4 +69,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         return {"current_user": g.get("user"), "settings": settings}
 
+    check_catalogue_endpoints(app)  # last: internal endpoints exist only once every blueprint is registered
     return app

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from auth import user_session
-from auth.permissions import work_as_choices
 from portal_app.auth_views import next_destination
-from portal_app.authorization import current_decision, current_permissions, current_work_as, set_work_as
-from portal_app.catalogue import visible_categories
+from portal_app.authorization import set_work_as
 from portal_app.guards import login_required
+from portal_app.services_views import services_page
 
 log = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
@@ -29,12 +28,8 @@ def index():
 @bp.get("/services")
 @login_required
 def services():
-    """All Services: only what the user's permissions open; a clear page when that is nothing."""
-    endpoints = set(current_app.view_functions)
-    categories = visible_categories(current_permissions(), endpoints)
-    return render_template("services.html", categories=categories,
-                           work_as_choices=work_as_choices(current_decision()),
-                           work_as=current_work_as(), csrf_token=user_session.csrf_token(session))
+    """All Services: only what the user's permissions open (``?q=`` narrows it); a clear page when nothing."""
+    return services_page()
 
 
 @bp.post("/work-as")

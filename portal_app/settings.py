@@ -32,6 +32,8 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "DATABASE_URL": ("database", "url", "str"),
     "PORTAL_ROLES_FILE": ("roles", "rules_file", "str"),
     "PORTAL_GRAPH_URL": ("roles", "graph_base_url", "str"),
+    "PORTAL_SERVICES_FILE": ("services", "file", "str"),
+    "PORTAL_DOCUMENTS_FOLDER": ("documents", "folder", "str"),
 }
 SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key")}
 
@@ -73,6 +75,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "rules_file": "config/roles.toml",
         "graph_base_url": "https://graph.microsoft.com",
         "graph_scopes": ["GroupMember.Read.All"],
+    },
+    "services": {
+        "file": "config/services.toml",
+    },
+    "documents": {
+        "folder": "config/demo-documents",
     },
 }
 
@@ -119,6 +127,8 @@ class PortalSettings:
     roles_file: Path
     graph_base_url: str
     graph_scopes: tuple[str, ...]
+    services_file: Path
+    documents_folder: Path
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -227,6 +237,8 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
 
     file_dir = Path(typed("session", "file_dir", str))
     roles_file = Path(typed("roles", "rules_file", str))
+    services_file = Path(typed("services", "file", str))
+    documents_folder = Path(typed("documents", "folder", str))
     return PortalSettings(
         external_url=typed("portal", "external_url", str),
         secret_key=typed("portal", "secret_key", str),
@@ -256,6 +268,8 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         roles_file=roles_file if roles_file.is_absolute() else PROJECT_ROOT / roles_file,
         graph_base_url=typed("roles", "graph_base_url", str).rstrip("/"),
         graph_scopes=typed("roles", "graph_scopes", tuple),
+        services_file=services_file if services_file.is_absolute() else PROJECT_ROOT / services_file,
+        documents_folder=documents_folder if documents_folder.is_absolute() else PROJECT_ROOT / documents_folder,
         sources=dict(sources),
     )
 
@@ -275,7 +289,8 @@ def masked_settings(settings: PortalSettings) -> list[tuple[str, str, str]]:
 
 
 _ATTRIBUTE_NAMES = {("session", "file_dir"): "session_file_dir", ("database", "url"): "database_url",
-                   ("roles", "rules_file"): "roles_file"}
+                   ("roles", "rules_file"): "roles_file", ("services", "file"): "services_file",
+                   ("documents", "folder"): "documents_folder"}
 
 
 def _show(value: Any) -> str:

@@ -1,0 +1,71 @@
+"""The link-check page for admins: every external link of the catalogue, and whether it answers.
+
+Each link is tried with HEAD (GET when a server refuses HEAD), a short timeout, in parallel on a small thread
+pool, so a page of dead links still answers in seconds. Redirects are followed and reported as where they end.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import requests
+from flask import Blueprint, render_template
+
+from auth.permissions import Permission
+from portal_app.authorization import require_permission
+from portal_app.catalogue import Service
+from portal_app.catalogue_source import current_catalogue
+
+bp = Blueprint("link_check", __name__, url_prefix="/admin/link-check")
+TIMEOUT_SECONDS = 3.0
+WORKERS = 8
+USER_AGENT = "WJEC-Portal-LinkCheck/1"
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """What one external link answered: an HTTP status, or why there was none."""
+
+    service: Service
+    status: int | None
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 400
+
+
+def check_link(http: requests.Session, url: str) -> tuple[int | None, str]:
+    """(status, detail) for ``url``: HEAD first, GET if the server does not allow HEAD."""
+    try:
+        response = http.head(url, timeout=TIMEOUT_SECONDS, allow_redirects=True)
+        if response.status_code in (405, 501):
+            response = http.get(url, timeout=TIMEOUT_SECONDS, allow_redirects=True, stream=True)
+            response.close()  # the status is enough; never download the body
+    except requests.Timeout:
+        return None, f"no answer within {TIMEOUT_SECONDS:g} seconds"
+    except requests.RequestException as exc:
+        return None, f"could not connect ({type(exc).__name__})"
+    detail = response.reason or ""
+    if response.history:
+        detail = f"{detail} after redirect to {response.url}".strip()
+    return response.status_code, detail
+
+
+def check_links(services: list[Service]) -> list[LinkStatus]:
+    """The status of each service's external URL, checked in parallel, in the services' order."""
+    with requests.Session() as http, ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        http.headers["User-Agent"] = USER_AGENT
+        results = list(pool.map(lambda s: check_link(http, s.url), services))
+    return [LinkStatus(service, status, detail) for service, (status, detail) in zip(services, results, strict=True)]
+
+
+@bp.get("/")
+@require_permission(Permission.ADMIN_LINK_CHECK)
+def index():
+    """Every external link in config/services.toml (retired ones too: they may still be bookmarked)."""
+    services = [s for s in current_catalogue().services if s.external]
+    statuses = check_links(services)
+    return render_template("link_check.html", statuses=statuses,
+                           broken=sum(1 for status in statuses if not status.ok))

@@ -1,0 +1,115 @@
+"""The All Services page and header menu for the signed-in user, search, and starring My Favourites."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from sqlalchemy.exc import SQLAlchemyError
+
+from auth import user_session
+from auth.permissions import work_as_choices
+from portal_app import clock
+from portal_app.authorization import current_decision, current_permissions, current_work_as
+from portal_app.catalogue import Service, localized
+from portal_app.catalogue_menu import MenuSection, build_menu, normalise_query, visible_services
+from portal_app.catalogue_source import current_catalogue
+from portal_app.data.favourites import add_favourite, favourite_ids, remove_favourite
+from portal_app.database import database, db_session
+from portal_app.guards import login_required
+
+log = logging.getLogger(__name__)
+bp = Blueprint("services", __name__, url_prefix="/services")
+
+
+def current_language() -> str:
+    """The UI language: ``cy`` or ``en`` (Flask-Babel will set ``g.lang`` later; English until then)."""
+    return "cy" if g.get("lang") == "cy" else "en"
+
+
+def _today() -> date:
+    return datetime.fromtimestamp(clock.now(), UTC).date()
+
+
+def my_services() -> list[Service]:
+    """The services the signed-in user may open now (none for a visitor)."""
+    if g.get("user") is None:
+        return []
+    return visible_services(current_catalogue(), current_permissions(), set(current_app.view_functions), _today())
+
+
+def my_favourites() -> list[str]:
+    """The signed-in user's starred service ids; none (and a warning) if the database cannot be read.
+
+    Favourites are a convenience: a database outage must not take the menu, shown on every page, down too.
+    """
+    if "favourite_ids" in g:  # the page and the header menu both ask; one query per request
+        return g.favourite_ids
+    user, g.favourite_ids = g.user, []
+    # A session of its own: the header renders inside other views, whose unit of work it must not touch.
+    try:
+        database().ensure_migrated()
+        with database().sessions() as reader:
+            g.favourite_ids = favourite_ids(reader, user["tid"], user["oid"])
+    except SQLAlchemyError as exc:
+        log.warning("menu shown without favourites: the database cannot be read (%s)", type(exc).__name__)
+        g.favourites_unavailable = True
+    return g.favourite_ids
+
+
+def menu_for_user(query: str = "") -> list[MenuSection]:
+    """The user's All Services menu, narrowed by ``query``; favourites first."""
+    return build_menu(current_catalogue(), my_services(), favourites=my_favourites(), query=query,
+                      lang=current_language())
+
+
+def header_menu() -> list[MenuSection]:
+    """The menu for the header of every page (error pages too)."""
+    return menu_for_user()
+
+
+def service_link(service: Service) -> str:
+    """Where a menu entry leads: the portal page, or the external https URL."""
+    return service.url if service.external else url_for(service.endpoint)
+
+
+def services_page():
+    """All Services: only what the user's permissions open, narrowed by ``?q=`` when the form is sent."""
+    query = normalise_query(request.args.get("q"))
+    sections = menu_for_user(query)
+    return render_template("services.html", sections=sections, query=query,
+                           has_services=bool(my_services()), favourites=set(my_favourites()),
+                           favourites_unavailable=g.get("favourites_unavailable", False),
+                           work_as_choices=work_as_choices(current_decision()),
+                           work_as=current_work_as(), csrf_token=user_session.csrf_token(session))
+
+
+@bp.post("/favourites")
+@login_required
+def star():
+    """Star (``action=add``) or unstar (``action=remove``) a service the user may open; back to the page."""
+    if not user_session.csrf_matches(session, request.form.get("csrf_token")):
+        abort(400, description="This form has expired. Please try again.")
+    action, service_id = request.form.get("action"), request.form.get("service", "")
+    if action not in ("add", "remove"):
+        abort(400, description="Choose whether to add or remove the favourite.")
+    if service_id not in {s.id for s in my_services()}:
+        # Unknown and not-yours look the same: favourites must not reveal which services exist.
+        abort(404)
+    user, database = g.user, db_session()
+    if action == "add":
+        add_favourite(database, user["tid"], user["oid"], service_id, datetime.now(UTC))
+    else:
+        remove_favourite(database, user["tid"], user["oid"], service_id)
+    database.commit()
+    log.info("favourite changed", extra={"event": "favourite", "action": action, "service": service_id,
+                                         "oid": user["oid"]})
+    return redirect(url_for("pages.services", q=request.form.get("q") or None), code=303)
+
+
+@bp.app_context_processor
+def services_context() -> dict:
+    """Template helpers for base.html's header menu, on every page."""
+    return {"header_menu": header_menu, "service_link": service_link, "localized": localized,
+            "lang": current_language()}
