@@ -24,14 +24,18 @@ class RedisSessionIndex:
     def add(self, key: str, session_id: str, ttl_seconds: int) -> None:
         try:
             with self._client.pipeline() as pipe:
-                pipe.sadd(self._prefix + key, session_id).expire(self._prefix + key, ttl_seconds).execute()
+                pipe.sadd(self._prefix + key, session_id)
+                pipe.expire(self._prefix + key, ttl_seconds)
+                pipe.execute()
         except redis.RedisError as exc:
             raise StoreUnavailable(f"redis: {exc}") from exc
 
     def take_all(self, key: str) -> list[str]:
         try:
-            with self._client.pipeline() as pipe:
-                members, _ = pipe.smembers(self._prefix + key).delete(self._prefix + key).execute()
+            with self._client.pipeline() as pipe:  # MULTI/EXEC: read and delete as one step
+                pipe.smembers(self._prefix + key)
+                pipe.delete(self._prefix + key)
+                members, _ = pipe.execute()
         except redis.RedisError as exc:
             raise StoreUnavailable(f"redis: {exc}") from exc
         return sorted(m.decode() if isinstance(m, bytes) else m for m in members)

@@ -13,11 +13,13 @@ import redis
 from cachelib.file import FileSystemCache
 from flask import Flask, current_app, g
 from flask_session.cachelib import CacheLibSessionInterface
+from flask_session.base import ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 
 from auth.session_index import FileSessionIndex, RedisSessionIndex, sid_key, user_key
 from auth.stores import FileStore, RedisStore, StoreUnavailable
 from auth.tokens import Identity
+from portal_app.redis_connect import is_cluster, redis_client
 from portal_app.settings import PortalSettings
 
 log = logging.getLogger(__name__)
@@ -50,16 +52,14 @@ class _ResilientMixin:
 
 
 class PortalRedisSessionInterface(_ResilientMixin, RedisSessionInterface):
-    pass
+    def __init__(self, app: Flask, client, **kwargs) -> None:
+        # Flask-Session insists on a plain ``Redis``; a RedisCluster client serves the same get/set/delete.
+        self.client = client
+        ServerSideSessionInterface.__init__(self, app, **kwargs)
 
 
 class PortalFileSessionInterface(_ResilientMixin, CacheLibSessionInterface):
     pass
-
-
-def redis_client(url: str) -> redis.Redis:
-    # Short timeouts: a page must fail fast with a 503, not hang a worker while Redis is away.
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
 
 
 def init_app(app: Flask, settings: PortalSettings) -> None:
@@ -107,7 +107,11 @@ def delete_stored_sessions(app: Flask, session_ids: list[str]) -> None:
     client = app.extensions.get("portal.redis")
     if client is not None:
         try:
-            client.delete(*(SESSION_KEY_PREFIX + sid for sid in session_ids))
+            if is_cluster(client):  # keys of a multi-key DEL must share a hash slot in a cluster
+                for sid in session_ids:
+                    client.delete(SESSION_KEY_PREFIX + sid)
+            else:
+                client.delete(*(SESSION_KEY_PREFIX + sid for sid in session_ids))
         except redis.RedisError as exc:
             raise StoreUnavailable(f"redis: {exc}") from exc
     else:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from portal_app.redis_connect import redis_url_problem
+
 if TYPE_CHECKING:
     from portal_app.settings import PortalSettings
 
@@ -119,9 +121,11 @@ def _check_numbers(s: PortalSettings) -> list[ConfigProblem]:
 
 
 def _check_session_store(s: PortalSettings) -> list[ConfigProblem]:
-    if s.redis_url and urlsplit(s.redis_url).scheme not in ("redis", "rediss", "unix", "redis+sentinel"):
-        return [_problem(s, "session.redis_url", f"{urlsplit(s.redis_url).scheme!r} is not a Redis URL",
-                         "use redis://HOST:6379/0, rediss:// for TLS, or redis+sentinel://")]
+    problem = redis_url_problem(s.redis_url) if s.redis_url else None
+    if problem:
+        return [_problem(s, "session.redis_url", problem,
+                         "use redis://HOST:6379/0, rediss:// for TLS, redis+sentinel://HOST:26379/SERVICE/DB "
+                         "or redis+cluster://HOST:PORT,HOST:PORT")]
     if not s.redis_url and not s.dev_mode:
         return [_problem(s, "session.redis_url", "file sessions only work for one process on one machine",
                          "set REDIS_URL, or run in dev mode (PORTAL_DEV_MODE=1) on a laptop")]

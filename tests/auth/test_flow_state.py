@@ -7,7 +7,7 @@ import pytest
 from auth.errors import InvalidState
 from auth.flow_state import SignInFlows, new_browser_secret
 from auth.stores import FileStore, RedisStore
-from portal_app.sessions import redis_client
+from portal_app.redis_connect import redis_client
 
 
 class Clock:
