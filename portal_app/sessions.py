@@ -12,8 +12,8 @@ from datetime import timedelta
 import redis
 from cachelib.file import FileSystemCache
 from flask import Flask, current_app, g
-from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.base import ServerSideSessionInterface
+from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
 from auth.session_index import FileSessionIndex, RedisSessionIndex, sid_key, user_key
