@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from portal_app.data.csvrows import ImportReport
 from portal_app.data.db import session_scope
@@ -27,6 +28,7 @@ def _migrate() -> None:
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate_command() -> None:
     """Bring the database schema to head (never drops marks)."""
     _migrate()
@@ -64,6 +66,7 @@ def _import(path: Path, kind: str | None) -> dict[str, ImportReport]:
 @click.command("import")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--kind", type=click.Choice(list(KINDS)), help="What a single file holds (default: its name).")
+@with_appcontext
 def import_command(source: Path, kind: str | None) -> None:
     """Import CSVs: every row is checked; any error means nothing is written (exit status 1)."""
     problem = schema_problem()
@@ -92,6 +95,7 @@ def _seed() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the demo data for the emulator's demo users (idempotent)."""
     problem = schema_problem()
@@ -101,6 +105,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("prepare-data")
+@with_appcontext
 def prepare_data_command() -> None:
     """Migrate, then seed the demo data; running it again changes nothing."""
     _migrate()
