@@ -128,8 +128,8 @@ def test_an_invalid_edit_keeps_the_last_good_menu_and_logs_every_problem(service
 
 
 def test_a_retired_service_disappears_from_its_retirement_date(services_app, services_browser):
-    text = services_app.services_file.read_text().replace(
-        'url = "https://www.wjec.co.uk/appointees/"', 'url = "https://www.wjec.co.uk/appointees/"\nretires = 2000-01-01')
+    link = 'url = "https://www.wjec.co.uk/appointees/"'
+    text = services_app.services_file.read_text().replace(link, link + "\nretires = 2000-01-01")
     services_app.services_file.write_text(text)
     html = signed_in(services_browser, "examiner").client.get("/services").get_data(as_text=True)
     assert "appointee-resources" not in html
