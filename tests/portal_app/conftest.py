@@ -75,3 +75,5 @@ def auth(client, entra) -> SignInActions:
 
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+from tests.portal_app.conftest_data import database_at_head, migrated_sqlite_template  # noqa: E402,F401

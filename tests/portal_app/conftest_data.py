@@ -93,3 +93,25 @@ def sign_in_as(browser: SignInActions, claims: dict) -> None:
 
 def engine_of(app):
     return database.__wrapped__(app) if hasattr(database, "__wrapped__") else app.extensions["portal.database"].engine
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory):
+    """One empty SQLite file at the newest schema per test run."""
+    path = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
+    upgrade_to_head(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def database_at_head(request, tmp_path_factory):
+    """The database file that portal_test_config names, at head, as after `portal migrate` in a deployment.
+
+    Autouse through conftest.py so that every portal test app starts on a migrated (empty) database; tests
+    that need a seeded or an unmigrated one use their own file.
+    """
+    if "tmp_path" not in request.fixturenames:
+        return
+    target = request.getfixturevalue("tmp_path") / "portal.sqlite3"
+    if not target.exists():
+        shutil.copy(request.getfixturevalue("migrated_sqlite_template"), target)
