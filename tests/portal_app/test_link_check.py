@@ -1,0 +1,72 @@
+"""The admins' link-check page: every external link of the catalogue with its status (HTTP faked)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import requests
+import responses
+
+from tests.portal_app.conftest_services import *  # noqa: F403 - the fixtures
+from tests.portal_app.conftest_services import signed_in
+
+BASE = "https://www.wjec.co.uk"
+LINKS = {
+    "entries-registrations": f"{BASE}/entries-and-registrations/",
+    "hsc-internal-assessment": f"{BASE}/hsc-internal-assessment/",
+    "print-mfl-visits": f"{BASE}/mfl-visits/",
+    "moderator-reports-invoices": f"{BASE}/moderator-reports-invoices/",
+    "appointee-resources": f"{BASE}/appointees/",
+}
+
+
+def statuses(html: str) -> dict[str, str]:
+    rows = re.findall(r'<tr class="[^"]*" data-service="([^"]+)">.*?data-testid="status">([^<]*)</td>', html, re.S)
+    return {service: " ".join(status.split()) for service, status in rows}
+
+
+def test_each_external_link_is_listed_with_its_status(services_browser, entra):
+    mock = entra.mock
+    mock.add(responses.HEAD, LINKS["entries-registrations"], status=200)
+    mock.add(responses.HEAD, LINKS["hsc-internal-assessment"], status=405)
+    mock.add(responses.GET, LINKS["hsc-internal-assessment"], status=200)
+    mock.add(responses.HEAD, LINKS["print-mfl-visits"], status=404)
+    mock.add(responses.HEAD, LINKS["moderator-reports-invoices"], body=requests.ConnectionError("refused"))
+    mock.add(responses.HEAD, LINKS["appointee-resources"], body=requests.ReadTimeout("slow"))
+    html = signed_in(services_browser, "admin").client.get("/admin/link-check/").get_data(as_text=True)
+    assert statuses(html) == {
+        "entries-registrations": "200 OK",
+        "hsc-internal-assessment": "200 OK",
+        "print-mfl-visits": "404 BROKEN",
+        "moderator-reports-invoices": "no answer BROKEN",
+        "appointee-resources": "no answer BROKEN",
+    }
+    assert "3 not answering" in html
+    assert "could not connect" in html and "no answer within 3 seconds" in html
+    assert html.count('rel="noopener noreferrer"') >= len(LINKS)
+
+
+def test_links_are_checked_in_parallel(services_browser, entra):
+    def slow(_request):
+        time.sleep(0.4)
+        return 200, {}, ""
+
+    for url in LINKS.values():
+        entra.mock.add_callback(responses.HEAD, url, callback=slow)
+    browser = signed_in(services_browser, "admin")
+    started = time.monotonic()
+    assert browser.client.get("/admin/link-check/").status_code == 200
+    assert time.monotonic() - started < 0.4 * len(LINKS) - 0.5
+
+
+@pytest.mark.parametrize("who", ["examiner", "moderator", "principal", "no_role"])
+def test_only_admins_may_run_the_link_check(services_browser, entra, who):
+    response = signed_in(services_browser, who).client.get("/admin/link-check/")
+    assert response.status_code == 403
+    assert not [c for c in entra.mock.calls if c.request.url.startswith(BASE)]
+
+
+def test_anonymous_visitors_go_to_sign_in(services_app):
+    assert services_app.test_client().get("/admin/link-check/").status_code == 302
