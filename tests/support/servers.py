@@ -68,12 +68,21 @@ class PortalServer:
 
     def start(self, *, ca_path: Path, wait_ready: bool = True, timeout: float = 30) -> None:
         """Start gunicorn and wait until /readyz answers 200 (or /healthz if ``wait_ready`` is False)."""
+        if wait_ready:
+            self.migrate()
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps writing to it
         self.process = subprocess.Popen(self.args, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=log,
                                         start_new_session=True)
         log.close()
         wait_for_http(f"{self.url}{'/readyz' if wait_ready else '/healthz'}", ca_path, timeout=timeout,
                       alive=lambda: self.process.poll() is None, describe=self.log_tail)
+
+    def migrate(self) -> None:
+        """Bring the portal's database to the latest schema (readiness requires it), as operations would."""
+        done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "portal", "migrate"], cwd=REPO_ROOT,
+                              env=self.env, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"`flask --app wsgi portal migrate` failed:\n{done.stdout}\n{done.stderr}")
 
     def stop(self, timeout: float = 15) -> None:
         """Stop gunicorn gracefully (SIGTERM to its process group), then by force."""
