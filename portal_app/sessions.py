@@ -74,6 +74,9 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
         SESSION_COOKIE_DOMAIN=None,
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.idle_timeout_minutes),
         SESSION_PERMANENT=True,
+        # One store read per page view and no write: the idle clock (auth.user_session.touch) modifies the
+        # session at most once a minute, and only then is it written back with a fresh TTL.
+        SESSION_REFRESH_EACH_REQUEST=False,
         SESSION_KEY_PREFIX=SESSION_KEY_PREFIX,
         SESSION_ID_LENGTH=32,
     )

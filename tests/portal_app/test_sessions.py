@@ -94,3 +94,22 @@ def test_file_sessions_work_in_dev_mode(tmp_path, entra):
     client = app.test_client()
     SignInActions(client, entra).sign_in()
     assert client.get("/services").status_code == 200
+
+
+def test_a_page_view_costs_one_redis_read_and_no_write(client, auth, redis_url):
+    import redis as redis_lib
+
+    auth.sign_in()
+    client.get("/services")
+    server = redis_lib.Redis.from_url(redis_url)
+    before = server.info("commandstats")
+    for _ in range(5):
+        assert client.get("/services").status_code == 200
+    after = server.info("commandstats")
+
+    def calls(command):
+        return after.get(f"cmdstat_{command}", {}).get("calls", 0) - before.get(f"cmdstat_{command}", {}).get("calls", 0)
+
+    # Other tests may share this Redis, so only this client's traffic is meaningful: 5 GETs, no SETs.
+    assert calls("set") == 0
+    assert calls("get") >= 5
