@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         errors,
         guards,
         health,
+        i18n,
         iamis,
         identity,
         link_check,
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["portal.settings"] = settings
     clock.init_app(app)
     logs.init_app(app)
+    i18n.init_app(app)
     sessions.init_app(app, settings)
     identity.init_app(app, settings)
     authorization.init_app(app, settings)

@@ -1,0 +1,124 @@
+"""Cymraeg and English: the language of each request, the switch between them, and formats per language.
+
+The user's remembered choice (cookie ``portal_lang``) wins; a first visit follows the browser's
+``Accept-Language``; English otherwise. Message catalogues live in ``translations/`` (see docs/glossary-cy.md).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext
+
+from auth.permissions import Role
+
+from portal_app.auth_views import next_destination
+from portal_app.settings import PROJECT_ROOT
+
+LANGUAGES = ("en", "cy")  # the first is the fallback
+LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}  # each in its own language, as the switch shows them
+COOKIE = "portal_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+TRANSLATIONS = PROJECT_ROOT / "translations"
+
+# Statuses stored in the database (English ids) and the words users see for them.
+STATUS_NAMES = {"draft": lazy_gettext("Draft"), "submitted": lazy_gettext("Submitted")}
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    """The remembered choice, else the best match for ``Accept-Language``, else English."""
+    remembered = request.cookies.get(COOKIE)
+    if remembered in LANGUAGES:
+        return remembered
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def current_language() -> str:
+    """``cy`` or ``en`` for this request (English outside a request)."""
+    try:
+        language = str(get_locale() or LANGUAGES[0])
+    except RuntimeError:  # no request: CLI commands and logs stay English
+        return LANGUAGES[0]
+    return language if language in LANGUAGES else LANGUAGES[0]
+
+
+def language_switch() -> list[dict[str, str]]:
+    """Links to the other language(s), each back to this page: code, name and href for the header."""
+    here = request.full_path.rstrip("?") if request.query_string else request.path
+    return [{"code": code, "name": LANGUAGE_NAMES[code], "href": url_for("i18n.choose", code=code, next=here)}
+            for code in LANGUAGES if code != current_language()]
+
+
+def role_title(role: str) -> str:
+    """A role id (``team_leader``) as users read it, in their language: titles come from config/roles.toml."""
+    try:
+        definition = current_app.extensions["portal.roles"].current().definitions.get(Role(role))
+    except (KeyError, ValueError):
+        definition = None
+    if definition is None:
+        return role.replace("_", " ").title()
+    return definition.title_cy if current_language() == "cy" else definition.title
+
+
+def status_name(status: str) -> str:
+    """A sheet or allocation status (``draft``) in the user's language; unknown ones as stored."""
+    return str(STATUS_NAMES.get(status, status))
+
+
+def _return_path(candidate: str | None) -> str:
+    """Where to go back to: the same-site page the switch was used on (the sign-out page included)."""
+    path = next_destination(candidate)
+    # next_destination keeps the sign-in routes out of post-sign-in redirects; the sign-out *confirmation*
+    # page is a page like any other here, so switching language on it must stay on it.
+    if candidate in ("/logout",) and path != candidate:
+        return candidate
+    return path
+
+
+@bp.route("/language/<code>", methods=["GET", "POST"])
+def choose(code: str):
+    """Remember ``code`` for a year and go back to the page the switch was used on."""
+    if code not in LANGUAGES:
+        abort(404, description=gettext("That language is not available. Choose Cymraeg or English."))
+    candidate = request.values.get("next") or "/"
+    response = redirect(_return_path(candidate), code=303)
+    settings = current_app.extensions["portal.settings"]
+    # Read only on the server, so HttpOnly; Lax because a language choice needs no cross-site requests.
+    response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, secure=settings.uses_https, httponly=True,
+                        samesite="Lax", path="/")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _remember_language() -> None:
+    g.lang = current_language()
+
+
+def _vary_on_language(response):
+    """Pages differ by cookie and Accept-Language: shared caches must not mix the two languages."""
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
+
+
+def i18n_context() -> dict:
+    """Template helpers: the page language, the switch, and formats for the chosen language."""
+    g.lang = current_language()
+    return {"html_lang": g.lang, "language_switch": language_switch, "format_date": format_date,
+            "format_datetime": format_datetime, "format_decimal": format_decimal, "role_title": role_title,
+            "status_name": status_name}
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel (catalogues in translations/), the /language/<code> route and the template helpers."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/London")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale)
+    # {% trans %} blocks collapse their whitespace, as `pybabel extract` does with trimmed = true in babel.cfg.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.before_request(_remember_language)
+    app.after_request(_vary_on_language)
+    app.context_processor(i18n_context)
+    app.register_blueprint(bp)
