@@ -6,15 +6,18 @@ One Flask error handler renders every ``AuthError`` as a friendly page with a re
 
 from __future__ import annotations
 
+# Lazy: resolved when the page renders, in the user's language (English outside a request, so logs stay English).
+from flask_babel import lazy_gettext as _l
+
 
 class AuthError(Exception):
     """A refusal during sign-in; never a 5xx."""
 
     error = "access_denied"
     status_code = 400
-    description = "We could not sign you in."
+    description = _l("We could not sign you in.")
 
-    def __init__(self, reason: str, *, description: str | None = None, error: str | None = None) -> None:
+    def __init__(self, reason: str, *, description: object | None = None, error: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         if description is not None:
@@ -28,7 +31,7 @@ class InvalidToken(AuthError):
 
     error = "invalid_token"
     status_code = 401
-    description = "The sign-in response from Microsoft could not be verified. Please sign in again."
+    description = _l("The sign-in response from Microsoft could not be verified. Please sign in again.")
 
 
 class InvalidState(AuthError):
@@ -36,7 +39,7 @@ class InvalidState(AuthError):
 
     error = "invalid_request"
     status_code = 400
-    description = "This sign-in link has expired or was already used. Please start again."
+    description = _l("This sign-in link has expired or was already used. Please start again.")
 
 
 class AuthorityError(AuthError):
@@ -44,7 +47,7 @@ class AuthorityError(AuthError):
 
     error = "authority_error"
     status_code = 401
-    description = "Microsoft sign-in did not complete."
+    description = _l("Microsoft sign-in did not complete.")
 
 
 class AuthorityUnavailable(AuthError):
@@ -52,7 +55,7 @@ class AuthorityUnavailable(AuthError):
 
     error = "temporarily_unavailable"
     status_code = 503
-    description = "Microsoft sign-in is not responding at the moment. Please try again in a few minutes."
+    description = _l("Microsoft sign-in is not responding at the moment. Please try again in a few minutes.")
 
 
 class AccessDenied(AuthError):
@@ -60,4 +63,4 @@ class AccessDenied(AuthError):
 
     error = "access_denied"
     status_code = 403
-    description = "Your account cannot use this page."
+    description = _l("Your account cannot use this page.")

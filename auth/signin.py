@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 import requests
+from flask_babel import lazy_gettext as _l
 
 from auth.errors import AuthError, AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken
 from auth.flow_state import SignInFlows
@@ -144,7 +145,7 @@ def _nonce_sent(flow: dict) -> str:
 
 def _describe_authority_error(error: str) -> str:
     if error == "access_denied":
-        return "Sign-in was cancelled or refused at Microsoft."
+        return _l("Sign-in was cancelled or refused at Microsoft.")
     if error in INTERACTION_ERRORS:
-        return "Please sign in to continue."
-    return "Microsoft sign-in did not complete."
+        return _l("Please sign in to continue.")
+    return _l("Microsoft sign-in did not complete.")

@@ -8,6 +8,7 @@ import time
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from auth import user_session
 from auth.flow_state import new_browser_secret
@@ -70,7 +71,7 @@ def redirect_to_authority(next_path: str, *, login_hint: str | None = None, prom
 
 def _login_hint_problem(email: str, appointee_domains: tuple[str, ...]) -> str | None:
     if not EMAIL.match(email) or len(email) > 320:
-        return "Enter your appointee username, for example j.bloggs@wjec-appointees.co.uk."
+        return _("Enter your appointee username, for example j.bloggs@wjec-appointees.co.uk.")
     if email.rsplit("@", 1)[1].lower() not in appointee_domains:
         return "not-appointee"
     return None
@@ -118,7 +119,7 @@ def logout():
     if user is None:
         return redirect(url_for("pages.index"), code=303)
     if not user_session.csrf_matches(session, request.form.get("csrf_token")):
-        abort(400, description="This sign-out form has expired. Please try again.")
+        abort(400, description=_("This sign-out form has expired. Please try again."))
     return finish_sign_out(user)
 
 

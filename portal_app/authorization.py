@@ -10,6 +10,7 @@ import functools
 import logging
 
 from flask import Flask, current_app, g, request, session
+from flask_babel import gettext as _
 
 from auth.errors import AccessDenied, AuthorityUnavailable
 from auth.graph import GraphUnavailable, fetch_member_group_ids
@@ -97,8 +98,8 @@ def require_permission(permission: Permission):
                 return send_to_sign_in()
             if permission not in current_permissions():
                 raise AccessDenied(f"{permission} required for {request.path}",
-                                   description="Your account does not give you access to this page. If you "
-                                               "think it should, contact appointee support.")
+                                   description=_("Your account does not give you access to this page. If you "
+                                                 "think it should, contact appointee support."))
             return view(*args, **kwargs)
 
         return wrapped

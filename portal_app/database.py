@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, g, render_template
+from flask_babel import gettext as _
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -97,10 +98,10 @@ def _database_unavailable(exc: SQLAlchemyError):
     """Any database failure outside a view's own handling: a 503 page, never a traceback."""
     reference = uuid.uuid4().hex[:12]
     log.error("database unavailable (reference %s): %s", reference, type(exc).__name__, exc_info=exc)
-    page = render_template("error.html", status=503, title="The portal is busy", error_code=None,
+    page = render_template("error.html", status=503, title=_("The portal is busy"), error_code=None,
                            reference=reference,
-                           description="The portal cannot reach its database right now. Please try again "
-                                       "in a moment.")
+                           description=_("The portal cannot reach its database right now. Please try again "
+                                         "in a moment."))
     return page, 503, {"Retry-After": "10", "Cache-Control": "no-store"}
 
 

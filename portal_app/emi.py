@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.permissions import Permission
@@ -44,15 +45,16 @@ def sheet(allocation_id: str):
     """The mark sheet; after a sign-in that followed an expired session, the kept values are shown again."""
     mark_sheet = load_mark_sheet(db_session(), allocation_id, current_appointee())
     kept = None if mark_sheet.read_only else restored_values(request.path)
-    notice = ("Your session had ended, so these marks were not saved. Check them and press Save draft."
+    notice = (_("Your session had ended, so these marks were not saved. Check them and press Save draft.")
               if kept else _flash_notice())
     return render_template("emi/sheet.html", sheet=mark_sheet, values=kept or {}, errors={}, conflicts={},
                            notice=notice, problem=None, csrf_token=csrf_token())
 
 
 def _flash_notice() -> str | None:
-    return {"saved": "Your marks were saved as a draft.", "submitted": "Your marks were submitted.",
-            "unchanged": "Nothing had changed, so there was nothing to save."}.get(request.args.get("done", ""))
+    notices = {"saved": _("Your marks were saved as a draft."), "submitted": _("Your marks were submitted."),
+               "unchanged": _("Nothing had changed, so there was nothing to save.")}
+    return notices.get(request.args.get("done", ""))
 
 
 @bp.post("/allocations/<allocation_id>")
@@ -99,8 +101,8 @@ def _save_signed_in(allocation_id: str):
         session.rollback()
         log.exception("database failed during a save; nothing was written")
         return _resheet(mark_sheet, values, None, status=503,
-                        problem="We could not save your marks because the database did not answer. Nothing "
-                                "was saved; your marks are still below. Please try again in a moment.")
+                        problem=_("We could not save your marks because the database did not answer. Nothing "
+                                  "was saved; your marks are still below. Please try again in a moment."))
     done = "submitted" if submitting else ("saved" if result.changed else "unchanged")
     return redirect(url_for("emi.sheet", allocation_id=mark_sheet.allocation_id, done=done), code=303)
 
@@ -111,10 +113,10 @@ def _save_draft_then_explain(allocation_id: str, values: dict, version: int, exc
     result = save_marks(session, allocation_id, current_appointee(), values, version, audit_context())
     session.commit()
     mark_sheet = load_mark_sheet(session, allocation_id, current_appointee())
-    errors = {str(e): "Enter a mark or a status code before submitting." for e in exc.missing}
+    errors = {str(e): _("Enter a mark or a status code before submitting.") for e in exc.missing}
     return _resheet(mark_sheet, values, exc, errors=errors, version=result.version,
-                    problem="Your marks were saved as a draft, but the sheet was not submitted: "
-                            f"{len(exc.missing)} candidate(s) still need a mark or a status code.")
+                    problem=_("Your marks were saved as a draft, but the sheet was not submitted: "
+                              "%(count)s candidate(s) still need a mark or a status code.", count=len(exc.missing)))
 
 
 def _resheet(mark_sheet, values: dict, exc: DataError | None, *, errors=None, conflicts=None,
@@ -122,7 +124,7 @@ def _resheet(mark_sheet, values: dict, exc: DataError | None, *, errors=None, co
     """The sheet again, with the typed values, inline messages and the version the next save must name."""
     page = render_template("emi/sheet.html", sheet=mark_sheet, values=values, errors=errors or {},
                            conflicts=conflicts or {}, notice=None, csrf_token=csrf_token(),
-                           problem=problem or (exc.description if exc else None),
+                           problem=problem or (_(exc.description) if exc else None),
                            version=mark_sheet.version if version is None else version)
     return page, status or (exc.status_code if exc else 200), {"Cache-Control": "no-store"}
 

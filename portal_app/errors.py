@@ -6,6 +6,8 @@ import logging
 import uuid
 
 from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from auth.errors import AuthError
@@ -14,18 +16,18 @@ from auth.stores import StoreUnavailable
 log = logging.getLogger(__name__)
 
 _TITLES = {
-    400: "Something in that request was not right",
-    401: "We could not sign you in",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "That action is not allowed here",
-    503: "The portal is busy",
+    400: _l("Something in that request was not right"),
+    401: _l("We could not sign you in"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("That action is not allowed here"),
+    503: _l("The portal is busy"),
 }
 
 
 def _page(status: int, description: str, *, error_code: str | None = None, reference: str | None = None):
     reference = reference or uuid.uuid4().hex[:12]
-    response = render_template("error.html", status=status, title=_TITLES.get(status, "Something went wrong"),
+    response = render_template("error.html", status=status, title=_TITLES.get(status) or _("Something went wrong"),
                                description=description, error_code=error_code, reference=reference)
     headers = {"Cache-Control": "no-store"}
     if status == 503:
@@ -46,28 +48,28 @@ def handle_http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
     description = exc.description if exc.code in (400, 403) else {
-        404: "We could not find that page. It may have moved, or the link may be wrong.",
-        405: "That action is not allowed on this page.",
-    }.get(exc.code, "Please try again.")
+        404: _("We could not find that page. It may have moved, or the link may be wrong."),
+        405: _("That action is not allowed on this page."),
+    }.get(exc.code) or _("Please try again.")
     return _page(exc.code, description)
 
 
 def handle_store_unavailable(exc: StoreUnavailable):
     log.error("session store unavailable: %s", exc)
-    return _page(503, "The portal cannot reach its session store right now. Please try again in a moment.")
+    return _page(503, _("The portal cannot reach its session store right now. Please try again in a moment."))
 
 
 def handle_unexpected(exc: Exception):
     reference = uuid.uuid4().hex[:12]
     log.exception("unexpected error, reference %s", reference)
-    return _page(500, "Something went wrong on our side. Please try again; if it keeps happening, "
-                      "quote the reference below.", reference=reference)
+    return _page(500, _("Something went wrong on our side. Please try again; if it keeps happening, "
+                        "quote the reference below."), reference=reference)
 
 
 def refuse_while_store_down():
     """Requests whose session could not be read get a 503, not a page built on an empty session."""
     if g.get("session_store_error") and request.endpoint not in ("health.healthz", "health.readyz", "static"):
-        return _page(503, "The portal cannot reach its session store right now. Please try again in a moment.")
+        return _page(503, _("The portal cannot reach its session store right now. Please try again in a moment."))
     return None
 
 

@@ -10,7 +10,6 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, ur
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext
 
 from auth.permissions import Role
-
 from portal_app.auth_views import next_destination
 from portal_app.settings import PROJECT_ROOT
 

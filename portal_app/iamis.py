@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -88,9 +89,10 @@ def review(allocation_id: str, centre_number: str):
     """A centre's sample: the centre's mark beside a field for the moderated mark."""
     sample = load_centre_sample(db_session(), allocation_id, current_appointee(), centre_number)
     kept = None if sample.report_completed else restored_values(request.path)
-    notice = ("Your session had ended, so these marks were not saved. Check them and press Save."
-              if kept else {"saved": "Moderated marks saved.", "completed": "The centre's report is complete.",
-                            "unchanged": "Nothing had changed."}.get(request.args.get("done", "")))
+    notices = {"saved": _("Moderated marks saved."), "completed": _("The centre's report is complete."),
+               "unchanged": _("Nothing had changed.")}
+    notice = (_("Your session had ended, so these marks were not saved. Check them and press Save.")
+              if kept else notices.get(request.args.get("done", "")))
     return _render_review(sample, kept or {}, notice=notice)
 
 
@@ -123,14 +125,14 @@ def _save_review_signed_in(allocation_id: str, centre_number: str):
         return _render_review(sample, values, conflicts=conflicts, exc=exc, version=exc.current_version)
     except IncompleteSheet as exc:
         session.rollback()
-        errors = {str(e): "Enter a moderated mark before completing the report." for e in exc.missing}
+        errors = {str(e): _("Enter a moderated mark before completing the report.") for e in exc.missing}
         return _render_review(sample, values, errors=errors, exc=exc)
     except SQLAlchemyError:
         session.rollback()
         log.exception("database failed while saving moderated marks; nothing was written")
         return _render_review(sample, values, status=503,
-                              problem="We could not save because the database did not answer. Nothing was "
-                                      "saved; your marks are still below. Please try again in a moment.")
+                              problem=_("We could not save because the database did not answer. Nothing was "
+                                        "saved; your marks are still below. Please try again in a moment."))
     done = "completed" if completing else "saved"
     return redirect(url_for("iamis.review", allocation_id=sample.allocation_id, centre_number=sample.centre_number,
                             done=done), code=303)
@@ -141,7 +143,7 @@ def _render_review(sample, values: dict, *, errors=None, conflicts=None, exc: Da
                    notice: str | None = None):
     page = render_template("iamis/review.html", sample=sample, values=values, errors=errors or {},
                            conflicts=conflicts or {}, notice=notice, csrf_token=csrf_token(),
-                           problem=problem or (exc.description if exc else None),
+                           problem=problem or (_(exc.description) if exc else None),
                            version=sample.version if version is None else version)
     return page, status or (exc.status_code if exc else 200), {"Cache-Control": "no-store"}
 

@@ -12,6 +12,7 @@ import logging
 import secrets
 
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session
+from flask_babel import gettext as _
 
 from auth import user_session
 from portal_app.auth_views import next_destination
@@ -42,8 +43,8 @@ def audit_context() -> AuditContext:
 def require_csrf() -> None:
     """400 unless the form carries this session's CSRF token."""
     if not user_session.csrf_matches(session, request.form.get("csrf_token")):
-        abort(400, description="This form has expired or did not come from the portal. Your marks were not "
-                               "saved: go back, reload the sheet and enter them again.")
+        abort(400, description=_("This form has expired or did not come from the portal. Your marks were not "
+                                 "saved: go back, reload the sheet and enter them again."))
 
 
 def csrf_token() -> str:
@@ -58,7 +59,7 @@ def typed_values() -> dict[str, str]:
 def expected_version() -> int:
     raw = request.form.get("expected_version", "")
     if not (raw.isascii() and raw.isdigit() and len(raw) < 12):
-        abort(400, description="This form is missing the sheet version. Reload the sheet and try again.")
+        abort(400, description=_("This form is missing the sheet version. Reload the sheet and try again."))
     return int(raw)
 
 
@@ -104,9 +105,10 @@ def handle_data_error(exc: DataError):
     """NotFound, SheetLocked and the rest as friendly pages with their own status codes."""
     log.info("mark input refused: %s", exc.reason, extra={"event": "data_refused", "status": exc.status_code,
                                                            "path": request.path})
-    titles = {404: "Page not found", 409: "This sheet cannot be changed", 422: "Some marks need correcting"}
-    page = render_template("error.html", status=exc.status_code, description=exc.description, error_code=None,
-                           title=titles.get(exc.status_code, "That could not be done"),
+    titles = {404: _("Page not found"), 409: _("This sheet cannot be changed"), 422: _("Some marks need correcting")}
+    # The data layer marks its descriptions with N_ (no Flask there); they are translated here, as they are shown.
+    page = render_template("error.html", status=exc.status_code, description=_(exc.description), error_code=None,
+                           title=titles.get(exc.status_code, _("That could not be done")),
                            reference=g.get("request_id") or "-")
     return page, exc.status_code, {"Cache-Control": "no-store"}
 

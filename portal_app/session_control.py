@@ -7,6 +7,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, render_template, request, session
+from flask_babel import gettext as _
 
 from auth import user_session
 from auth.session_index import sid_key, user_key
@@ -42,7 +43,7 @@ def frontchannel_logout():
 def sign_out_everywhere():
     """End every portal session of this user, in every browser, then sign out here."""
     if not user_session.csrf_matches(session, request.form.get("csrf_token")):
-        abort(400, description="This sign-out form has expired. Please try again.")
+        abort(400, description=_("This sign-out form has expired. Please try again."))
     user = g.user
     ended_ids = current_app.extensions["portal.session_index"].take_all(user_key(user["tid"], user["oid"]))
     delete_stored_sessions(current_app, [sid for sid in ended_ids if sid != session.sid])

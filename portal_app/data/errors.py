@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation, translate later"
+    """Mark ``message`` for extraction; the web layer translates it when it shows it (logs keep English)."""
+    return message
+
+
 class DataError(Exception):
     """A mark-input request that cannot be carried out; never a 5xx."""
 
     status_code = 400
-    description = "The request could not be carried out."
+    description = N_("The request could not be carried out.")
 
     def __init__(self, reason: str = "", *, description: str | None = None) -> None:
         super().__init__(reason or self.description)
@@ -20,14 +25,14 @@ class NotFound(DataError):
     """No such allocation for this appointee; another appointee's id is deliberately indistinguishable."""
 
     status_code = 404
-    description = "There is no such mark sheet."
+    description = N_("There is no such mark sheet.")
 
 
 class InvalidMarks(DataError):
     """One or more values failed validation; nothing was written."""
 
     status_code = 422
-    description = "Some marks need correcting. Nothing was saved."
+    description = N_("Some marks need correcting. Nothing was saved.")
 
     def __init__(self, errors: dict[int | str, str]) -> None:
         super().__init__(f"{len(errors)} invalid value(s)")
@@ -38,7 +43,7 @@ class StaleSheet(DataError):
     """The sheet changed since it was loaded (another tab or person); nothing was written."""
 
     status_code = 409
-    description = (
+    description = N_(
         "This sheet was changed elsewhere since you opened it. Your values are kept below; "
         "check the highlighted fields and save again."
     )
@@ -53,14 +58,14 @@ class SheetLocked(DataError):
     """The sheet (or the centre's report) was submitted and is read-only."""
 
     status_code = 409
-    description = "These marks have been submitted and can no longer be changed."
+    description = N_("These marks have been submitted and can no longer be changed.")
 
 
 class IncompleteSheet(DataError):
     """Submission refused while some candidates have neither a mark nor a status code."""
 
     status_code = 422
-    description = "Every candidate needs a mark or a status code before you can submit."
+    description = N_("Every candidate needs a mark or a status code before you can submit.")
 
     def __init__(self, missing: list[int]) -> None:
         super().__init__(f"{len(missing)} candidate(s) without a mark")
