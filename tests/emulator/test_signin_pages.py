@@ -82,3 +82,18 @@ def test_stay_signed_in_decides_whether_the_sso_cookie_persists(emu, browser, ht
     cookie = captured[0]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=None" in cookie
     assert ("Max-Age=" in cookie) is persistent and ("Expires=" in cookie) is persistent
+
+
+def _first_submit_button(page: str) -> str:
+    """The button Enter in a field triggers: the first submit button of the page's first form."""
+    form = page[page.index("<form"):page.index("</form>")]
+    return re.search(r"<button[^>]*type=\"submit\"[^>]*>", form).group(0)
+
+
+@pytest.mark.parametrize("email", ["examiner@wjec-appointees.co.uk", "moderator@wjec-appointees.co.uk"])
+def test_enter_in_a_field_submits_the_primary_action_not_back_or_resend(emu, browser, email):
+    password_page = _password_page(emu, browser, email)
+    assert 'name="back"' not in _first_submit_button(password_page)
+    code_page = browser.submit(password_page, passwd=DEMO_PASSWORD)
+    first = _first_submit_button(code_page)
+    assert 'name="back"' not in first and 'name="resend"' not in first
