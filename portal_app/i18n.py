@@ -19,6 +19,9 @@ COOKIE = "portal_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = PROJECT_ROOT / "translations"
 
+# The default support contact (config/portal.toml portal.support_contact) has a Welsh translation; an operator's
+# own wording is shown as written.
+DEFAULT_SUPPORT_CONTACT = "the WJEC appointee support team (appointees@wjec.co.uk)"
 # Statuses stored in the database (English ids) and the words users see for them.
 STATUS_NAMES = {"draft": lazy_gettext("Draft"), "submitted": lazy_gettext("Submitted")}
 
@@ -65,6 +68,14 @@ def status_name(status: str) -> str:
     return str(STATUS_NAMES.get(status, status))
 
 
+def support_contact() -> str:
+    """Who to contact, as configured; the default wording in the user's language."""
+    configured = current_app.extensions["portal.settings"].support_contact
+    if configured != DEFAULT_SUPPORT_CONTACT:
+        return configured
+    return gettext("the WJEC appointee support team (appointees@wjec.co.uk)")  # the literal, for extraction
+
+
 def _return_path(candidate: str | None) -> str:
     """Where to go back to: the same-site page the switch was used on (the sign-out page included)."""
     path = next_destination(candidate)
@@ -106,7 +117,7 @@ def i18n_context() -> dict:
     g.lang = current_language()
     return {"html_lang": g.lang, "language_switch": language_switch, "format_date": format_date,
             "format_datetime": format_datetime, "format_decimal": format_decimal, "role_title": role_title,
-            "status_name": status_name}
+            "status_name": status_name, "support_contact": support_contact()}
 
 
 def init_app(app: Flask) -> None:
