@@ -85,9 +85,11 @@ def test_stay_signed_in_decides_whether_the_sso_cookie_persists(emu, browser, ht
 
 
 def _first_submit_button(page: str) -> str:
-    """The button Enter in a field triggers: the first submit button of the page's first form."""
+    """The button Enter in a field triggers: the first submit button owned by the page's first form
+    (a button with a ``form=`` attribute belongs to that other form)."""
     form = page[page.index("<form"):page.index("</form>")]
-    return re.search(r"<button[^>]*type=\"submit\"[^>]*>", form).group(0)
+    buttons = re.findall(r"<button[^>]*type=\"submit\"[^>]*>", form)
+    return next(b for b in buttons if " form=" not in b)
 
 
 @pytest.mark.parametrize("email", ["examiner@wjec-appointees.co.uk", "moderator@wjec-appointees.co.uk"])
