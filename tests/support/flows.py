@@ -132,3 +132,76 @@ def seed_demo_data(portal: PortalServer) -> None:
                           env=portal.env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"`portal seed-demo` failed:\n{done.stdout}\n{done.stderr}")
+
+
+# --- Chromium (Playwright) ------------------------------------------------------------------------------------
+
+
+def microsoft_pages(page, emu, email: str, password: str, *, stay_signed_in: bool | None = True) -> None:
+    """Fill the emulator's sign-in pages in Chromium, from the email page to "Stay signed in?".
+
+    ``stay_signed_in=None`` stops before answering "Stay signed in?" (or before MFA for a refused user).
+    """
+    from tests.support.servers import mfa_codes
+
+    page.fill("#loginfmt", email)
+    page.click("#idSIButton9")
+    page.wait_for_selector("#passwd")
+    page.record.snap("microsoft-password")
+    page.fill("#passwd", password)
+    page.click("#idSIButton9")
+    if stay_signed_in is None:
+        return
+    codes = mfa_codes(emu, email)
+    if codes is not None:
+        page.wait_for_selector("#idTxtBx_SAOTCC_OTC")
+        page.record.snap("microsoft-mfa")
+        page.fill("#idTxtBx_SAOTCC_OTC", codes())
+        page.click("#idSubmit_SAOTCC_Continue")
+    page.wait_for_selector("text=Stay signed in?")
+    page.record.snap("microsoft-stay-signed-in")
+    page.click("#idSIButton9" if stay_signed_in else "#idBtn_Back")
+
+
+def sign_in_to_portal_with_chromium(page, portal: PortalServer, emu, email: str, password: str, *,
+                                    stay_signed_in: bool = True) -> None:
+    """From the portal's sign-in page through Microsoft's pages back to /services."""
+    page.goto(portal.url + "/")
+    page.record.snap("portal-sign-in")
+    page.get_by_role("link", name="Sign in as an Appointee").click()
+    page.wait_for_url(emu.base_url + "/**")
+    page.record.snap("microsoft-email")
+    microsoft_pages(page, emu, email, password, stay_signed_in=stay_signed_in)
+    page.wait_for_url(portal.url + "/services")
+    page.record.snap("portal-services")
+
+
+def sign_in_to_amp_with_chromium(page, emu, email: str, password: str, *, stay_signed_in: bool = True) -> None:
+    """Sign in at AMP (/amp/) in Chromium; needs no pages at all when the tenant session exists already."""
+    page.goto(emu.base_url + "/amp/")
+    page.record.snap("amp-signed-out")
+    page.click("#sign-in")
+    if not page.url.startswith(emu.base_url + "/amp/"):
+        page.wait_for_selector("#loginfmt, #signed-in")
+        if page.locator("#loginfmt").count():
+            page.record.snap("microsoft-email")
+            microsoft_pages(page, emu, email, password, stay_signed_in=stay_signed_in)
+    page.wait_for_selector("#signed-in")
+    page.record.snap("amp-signed-in")
+
+
+def restarted_context(playwright_browser, context, *, forget: tuple[str, ...] = ()):
+    """A new context holding only ``context``'s persistent cookies: what a browser keeps across a restart.
+
+    Session cookies (no expiry) are dropped, and so are the cookies named in ``forget``.
+    """
+    kept = [c for c in context.cookies() if c["expires"] not in (-1, None) and c["name"] not in forget]
+    fresh = playwright_browser.new_context(ignore_https_errors=True)
+    fresh.set_default_timeout(15_000)
+    for cookie in kept:
+        cookie = dict(cookie)
+        if cookie["name"].startswith("__Host-"):  # no Domain attribute allowed: set it through the URL
+            cookie["url"] = f"https://{cookie.pop('domain')}/"
+            cookie.pop("path")
+        fresh.add_cookies([cookie])
+    return fresh, kept
