@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from auth import user_session
 from portal_app.auth_views import next_destination
@@ -37,7 +38,7 @@ def services():
 def work_as():
     """Switch the IAMIS role the user works as, limited to roles they hold."""
     if not user_session.csrf_matches(session, request.form.get("csrf_token")):
-        abort(400, description="This form has expired. Please try again.")
+        abort(400, description=_("This form has expired. Please try again."))
     role = request.form.get("role", "")
     set_work_as(role)
     log.info("work as changed", extra={"event": "work_as", "role": role, "oid": g.user["oid"]})

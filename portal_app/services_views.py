@@ -6,11 +6,12 @@ import logging
 from datetime import UTC, date, datetime
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth import user_session
 from auth.permissions import work_as_choices
-from portal_app import clock
+from portal_app import clock, i18n
 from portal_app.authorization import current_decision, current_permissions, current_work_as
 from portal_app.catalogue import Service, localized
 from portal_app.catalogue_menu import MenuSection, build_menu, normalise_query, visible_services
@@ -24,8 +25,8 @@ bp = Blueprint("services", __name__, url_prefix="/services")
 
 
 def current_language() -> str:
-    """The UI language: ``cy`` or ``en`` (Flask-Babel will set ``g.lang`` later; English until then)."""
-    return "cy" if g.get("lang") == "cy" else "en"
+    """The UI language: ``cy`` or ``en`` (chosen by portal_app.i18n)."""
+    return i18n.current_language()
 
 
 def _today() -> date:
@@ -36,7 +37,10 @@ def my_services() -> list[Service]:
     """The services the signed-in user may open now (none for a visitor)."""
     if g.get("user") is None:
         return []
-    return visible_services(current_catalogue(), current_permissions(), set(current_app.view_functions), _today())
+    if "my_services" not in g:
+        g.my_services = visible_services(current_catalogue(), current_permissions(),
+                                         set(current_app.view_functions), _today())
+    return g.my_services
 
 
 def my_favourites() -> list[str]:
@@ -59,9 +63,12 @@ def my_favourites() -> list[str]:
 
 
 def menu_for_user(query: str = "") -> list[MenuSection]:
-    """The user's All Services menu, narrowed by ``query``; favourites first."""
-    return build_menu(current_catalogue(), my_services(), favourites=my_favourites(), query=query,
-                      lang=current_language())
+    """The user's All Services menu, narrowed by ``query``; favourites first (built once per request)."""
+    menus = g.setdefault("service_menus", {})
+    if query not in menus:
+        menus[query] = build_menu(current_catalogue(), my_services(), favourites=my_favourites(), query=query,
+                                  lang=current_language())
+    return menus[query]
 
 
 def header_menu() -> list[MenuSection]:
@@ -90,10 +97,10 @@ def services_page():
 def star():
     """Star (``action=add``) or unstar (``action=remove``) a service the user may open; back to the page."""
     if not user_session.csrf_matches(session, request.form.get("csrf_token")):
-        abort(400, description="This form has expired. Please try again.")
+        abort(400, description=_("This form has expired. Please try again."))
     action, service_id = request.form.get("action"), request.form.get("service", "")
     if action not in ("add", "remove"):
-        abort(400, description="Choose whether to add or remove the favourite.")
+        abort(400, description=_("Choose whether to add or remove the favourite."))
     if service_id not in {s.id for s in my_services()}:
         # Unknown and not-yours look the same: favourites must not reveal which services exist.
         abort(404)
