@@ -136,6 +136,8 @@ def portal_environment(emu: RunningEmulator, url: str, redis_url: str, database_
         "REDIS_URL": redis_url,
         "DATABASE_URL": database_url,
         "PORTAL_ALLOWED_TENANTS": APPOINTEE_TENANT_ID,
+        # The emulator also serves Graph (groups overage); config/portal.toml names the default port 8443.
+        "PORTAL_GRAPH_URL": emu.base_url,
         "PYTHONUNBUFFERED": "1",
     })
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
