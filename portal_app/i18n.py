@@ -15,6 +15,8 @@ from portal_app.settings import PROJECT_ROOT
 
 LANGUAGES = ("en", "cy")  # the first is the fallback
 LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}  # each in its own language, as the switch shows them
+# Babel locales: British English formats dates as "1 June 2026" (plain "en" would give "June 1, 2026").
+LOCALES = {"en": "en_GB", "cy": "cy"}
 COOKIE = "portal_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = PROJECT_ROOT / "translations"
@@ -29,19 +31,20 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
-    """The remembered choice, else the best match for ``Accept-Language``, else English."""
+    """The remembered choice, else the best match for ``Accept-Language``, else English (as a Babel locale)."""
     remembered = request.cookies.get(COOKIE)
     if remembered in LANGUAGES:
-        return remembered
-    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+        return LOCALES[remembered]
+    return LOCALES[request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]]
 
 
 def current_language() -> str:
     """``cy`` or ``en`` for this request (English outside a request)."""
     try:
-        language = str(get_locale() or LANGUAGES[0])
+        locale = get_locale()
     except RuntimeError:  # no request: CLI commands and logs stay English
         return LANGUAGES[0]
+    language = locale.language if locale is not None else LANGUAGES[0]
     return language if language in LANGUAGES else LANGUAGES[0]
 
 

@@ -1,0 +1,217 @@
+"""Cymraeg and English: every string translatable and translated, the language choice, and formats per language."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from flask_babel import format_date, format_decimal
+
+from auth.errors import InvalidState
+from portal_app.i18n import COOKIE
+from tests.support.servers import REPO_ROOT
+
+TRANSLATIONS = REPO_ROOT / "translations"
+WELSH_PO = TRANSLATIONS / "cy" / "LC_MESSAGES" / "messages.po"
+WELSH_MO = TRANSLATIONS / "cy" / "LC_MESSAGES" / "messages.mo"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
+METHODS = [("portal_app/**.py", "python"), ("auth/**.py", "python"), ("templates/**.html", "jinja2")]
+TEMPLATES = sorted((REPO_ROOT / "templates").rglob("*.html"))
+# Text that is the same in both languages: the bilingual logo.
+SAME_IN_BOTH = {"wjec", "cbac", "wjec cbac"}
+
+
+def extracted_messages() -> set[str | tuple[str, ...]]:
+    """Every msgid marked in the Python code and the templates, as `pybabel extract` with babel.cfg finds them."""
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(REPO_ROOT), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {"trimmed": "true"}}):
+        found.add(message if isinstance(message, str) else tuple(message))
+    return found
+
+
+def welsh_catalogue():
+    with WELSH_PO.open("rb") as file:
+        return read_po(file)
+
+
+def test_every_marked_string_has_a_welsh_translation():
+    catalogue = welsh_catalogue()
+    missing = []
+    for message in sorted(extracted_messages(), key=str):
+        entry = catalogue.get(message[0] if isinstance(message, tuple) else message)
+        strings = entry.string if entry is not None else None
+        strings = list(strings) if isinstance(strings, (list, tuple)) else [strings]
+        if entry is None or entry.fuzzy or not all(strings):
+            missing.append(message)
+    assert not missing, (f"{len(missing)} message(s) without a Welsh translation in {WELSH_PO}; run the steps in "
+                         f"translations/babel.cfg and translate them: {missing}")
+
+
+def test_compiled_catalogue_matches_the_po_file():
+    """A translation added to the .po but not compiled would never show."""
+    def by_id(catalogue) -> dict:
+        return {m.id if isinstance(m.id, str) else m.id[0]: m.string if isinstance(m.string, str) else tuple(m.string)
+                for m in catalogue if m.id}
+
+    with WELSH_MO.open("rb") as file:
+        compiled = by_id(read_mo(file))
+    source = by_id(welsh_catalogue())
+    stale = {k for k in source if compiled.get(k) != source[k]}
+    assert not stale, f"compile the catalogue (pybabel compile -d translations): {sorted(stale)[:5]}"
+
+
+class VisibleText(HTMLParser):
+    """Collects text nodes and user-visible attributes that contain letters."""
+
+    ATTRIBUTES = ("placeholder", "aria-label", "title", "alt")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        for name, value in attrs:
+            if name in self.ATTRIBUTES and value and re.search(r"[A-Za-z]", value) \
+                    and value.lower() not in SAME_IN_BOTH:
+                self.found.append(f"{name}={value!r}")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip -= 1
+
+    def handle_data(self, data):
+        text = data.strip()
+        if not self.skip and re.search(r"[A-Za-z]", text) and text.lower() not in SAME_IN_BOTH:
+            self.found.append(text)
+
+
+def untranslated_text(source: str) -> list[str]:
+    """Visible text left after removing translated blocks and every Jinja expression, tag and comment."""
+    source = re.sub(r"{%-?\s*trans\b.*?{%-?\s*endtrans\s*-?%}", "", source, flags=re.S)
+    # CSS class names passed to base.html's main_class block are not text.
+    source = re.sub(r"{%\s*block main_class\s*%}.*?{%\s*endblock\s*%}", "", source, flags=re.S)
+    source = re.sub(r"{#.*?#}|{{.*?}}|{%.*?%}", "", source, flags=re.S)
+    parser = VisibleText()
+    parser.feed(source)
+    return parser.found
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: str(p.relative_to(REPO_ROOT / "templates")))
+def test_template_has_no_text_outside_translation_markers(template: Path):
+    assert untranslated_text(template.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("source", [
+    "<p>Sign in</p>",
+    '<input placeholder="Your email">',
+    '<nav aria-label="Main menu"></nav>',
+    "<p>{{ name }} has signed in</p>",
+])
+def test_heuristic_scan_catches_untranslated_text(source: str):
+    assert untranslated_text(source)
+
+
+@pytest.mark.parametrize("accept_language, expected", [
+    ("cy", "cy"),
+    ("cy-GB,cy;q=0.9,en;q=0.5", "cy"),
+    ("en;q=0.4, cy;q=0.9", "cy"),
+    ("en-GB,en;q=0.9", "en"),
+    ("fr-FR,fr;q=0.9", "en"),
+    ("", "en"),
+    ("not a header;;;q=x", "en"),
+])
+def test_first_visit_follows_accept_language(client, accept_language, expected):
+    page = client.get("/", headers={"Accept-Language": accept_language})
+    assert page.status_code == 200
+    assert f'<html lang="{expected}">' in page.text
+
+
+def test_welsh_page_reads_in_welsh_with_a_switch_to_english(client):
+    page = client.get("/", headers={"Accept-Language": "cy"}).text
+    assert "Mewngofnodi i&#39;ch cyfrif Porth" in page or "Mewngofnodi i'ch cyfrif Porth" in page
+    assert re.search(r'<a href="/language/en\?next=/"\s+lang="en" hreflang="en"[^>]*>English</a>', page)
+    assert "Cymraeg</a>" not in page
+
+
+def test_remembered_choice_beats_accept_language(client):
+    client.get("/language/cy?next=/")
+    page = client.get("/", headers={"Accept-Language": "en-GB"})
+    assert '<html lang="cy">' in page.text
+    assert 'hreflang="en"' in page.text
+
+
+def test_choice_is_remembered_for_a_year_on_a_lax_httponly_cookie(client):
+    response = client.get("/language/cy", query_string={"next": "/"})
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}=cy;")
+    assert "Max-Age=31536000" in cookie and "SameSite=Lax" in cookie and "HttpOnly" in cookie
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("page", ["/", "/emi/allocations/7?done=saved", "/iamis/", "/logout", "/services?q=mark"])
+def test_switching_language_keeps_the_user_on_the_same_page(client, method, page):
+    response = getattr(client, method)("/language/en", query_string={"next": page})
+    assert response.status_code == 303
+    assert response.location == page
+
+
+@pytest.mark.parametrize("bad_next", [
+    "//evil.example/", "https://evil.example/", "/\\evil.example", "/%2F%2Fevil.example", "javascript:alert(1)",
+    "/login", "/auth/callback",
+])
+def test_switching_never_leaves_the_site_or_returns_to_sign_in_routes(client, bad_next):
+    response = client.get("/language/cy", query_string={"next": bad_next})
+    assert response.status_code == 303
+    assert response.location == "/services"
+
+
+def test_switching_without_next_goes_home(client):
+    assert client.get("/language/cy").location == "/"
+
+
+@pytest.mark.parametrize("code", ["fr", "CY", "en-GB", "xx", "cy%00"])
+def test_unknown_language_is_refused_and_nothing_remembered(client, code):
+    response = client.get(f"/language/{code}")
+    assert response.status_code == 404
+    assert COOKIE not in response.headers.get("Set-Cookie", "")
+
+
+def test_error_pages_speak_the_chosen_language(client):
+    client.get("/language/cy")
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert "Heb ddod o hyd i&#39;r dudalen" in page.text or "Heb ddod o hyd i'r dudalen" in page.text
+
+
+def test_auth_error_descriptions_stay_english_outside_a_request():
+    """Logs and CLI output read the description outside a request: English."""
+    assert str(InvalidState("replayed").description).startswith("This sign-in link has expired")
+
+
+def test_auth_error_descriptions_render_in_welsh(app):
+    with app.test_request_context("/", headers={"Cookie": f"{COOKIE}=cy"}):
+        assert str(InvalidState("replayed").description).startswith("Mae'r ddolen fewngofnodi hon")
+
+
+@pytest.mark.parametrize("language, long_date, number", [
+    ("cy", "1 Mehefin 2026", "1,234.5"),
+    ("en", "1 June 2026", "1,234.5"),
+])
+def test_dates_and_numbers_follow_the_chosen_language(app, language, long_date, number):
+    with app.test_request_context("/", headers={"Cookie": f"{COOKIE}={language}"}):
+        assert format_date(date(2026, 6, 1), "long") == long_date
+        assert format_decimal(1234.5) == number
+
+
+def test_pages_vary_by_language_for_caches(client):
+    assert {"Accept-Language", "Cookie"} <= set(client.get("/").vary)
