@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, ur
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext
 
 from auth.permissions import Role
+from auth.redirects import safe_next
 from portal_app.auth_views import next_destination
 from portal_app.settings import PROJECT_ROOT
 
@@ -82,9 +83,10 @@ def support_contact() -> str:
 def _return_path(candidate: str | None) -> str:
     """Where to go back to: the same-site page the switch was used on (the sign-out page included)."""
     path = next_destination(candidate)
-    # next_destination keeps the sign-in routes out of post-sign-in redirects; the sign-out *confirmation*
-    # page is a page like any other here, so switching language on it must stay on it.
-    if candidate in ("/logout",) and path != candidate:
+    # next_destination keeps the sign-in routes out of post-sign-in redirects (loops); the sign-in form with its
+    # error and the sign-out confirmation are pages like any other here, so switching must stay on them.
+    # /auth/* (callback, front-channel logout) stays excluded: replaying those is never wanted.
+    if path != candidate and safe_next(candidate, default="") and candidate.split("?")[0] in ("/login", "/logout"):
         return candidate
     return path
 

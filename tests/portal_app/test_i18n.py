@@ -158,7 +158,8 @@ def test_choice_is_remembered_for_a_year_on_a_lax_httponly_cookie(client):
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-@pytest.mark.parametrize("page", ["/", "/emi/allocations/7?done=saved", "/iamis/", "/logout", "/services?q=mark"])
+@pytest.mark.parametrize("page", ["/", "/emi/allocations/7?done=saved", "/iamis/", "/logout", "/services?q=mark",
+                                  "/login?login_hint=someone%40example.com"])
 def test_switching_language_keeps_the_user_on_the_same_page(client, method, page):
     response = getattr(client, method)("/language/en", query_string={"next": page})
     assert response.status_code == 303
@@ -167,7 +168,7 @@ def test_switching_language_keeps_the_user_on_the_same_page(client, method, page
 
 @pytest.mark.parametrize("bad_next", [
     "//evil.example/", "https://evil.example/", "/\\evil.example", "/%2F%2Fevil.example", "javascript:alert(1)",
-    "/login", "/auth/callback",
+    "/auth/callback", "/auth/frontchannel-logout?sid=x",
 ])
 def test_switching_never_leaves_the_site_or_returns_to_sign_in_routes(client, bad_next):
     response = client.get("/language/cy", query_string={"next": bad_next})
