@@ -13,13 +13,12 @@ import re
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from threading import Lock
 from typing import Any
 
 from auth.permissions import Grant, Permission, Role, RoleDecision, role_sort_key
 from auth.permissions import permissions_for as permissions_for  # re-exported: callers import it from here
 from auth.permissions import work_as_choices as work_as_choices
+from auth.reloading_file import ReloadingFile
 
 log = logging.getLogger(__name__)
 
@@ -339,47 +338,9 @@ def _parse_condition(name: str, value: object, key: str, problems: _Problems) ->
 # --- Reloading at sign-in
 
 
-class RoleRulesSource:
-    """The current rules from a file, reloaded when it changes so edits apply at the next sign-in.
-
-    The first load must succeed (config errors stop start-up). After that an invalid edit is logged and the
-    last good rules stay in force: a typo must not lock every appointee out, nor open the portal up.
-    """
+class RoleRulesSource(ReloadingFile[RoleRules]):
+    """The current rules from a file, reloaded when it changes so edits apply at the next sign-in."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._lock = Lock()
-        self._stamp = self._stat()
-        self._rules = RoleRules.load(self.path)
-
-    def current(self) -> RoleRules:
-        """The rules to use now; cheap (one ``stat``) when the file has not changed."""
-        stamp = self._stat()
-        if stamp == self._stamp:
-            return self._rules
-        with self._lock:
-            if stamp != self._stamp:
-                self._reload(stamp)
-            return self._rules
-
-    def _reload(self, stamp: tuple[int, int, int] | None) -> None:
-        """Load the changed file; on failure log every problem and keep the previous rules."""
-        self._stamp = stamp  # also on failure, so a broken file is reported once, not at every sign-in
-        try:
-            self._rules = RoleRules.load(self.path)
-        except RoleConfigError as exc:
-            log.error(
-                "role rules in %s were edited but are invalid; still using the previous rules until it is fixed:\n%s",
-                self.path,
-                "\n".join(f"  - {p}" for p in exc.problems),
-            )
-            return
-        log.info("role rules reloaded from %s: they apply from each user's next sign-in", self.path)
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        """What identifies this version of the file: mtime, size and inode (editors often replace files)."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        super().__init__(path, RoleRules.load, what="role rules", kept="still using the previous rules", errors=RoleConfigError,
+                         applies="they apply from each user's next sign-in")

@@ -10,55 +10,23 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Collection
-from pathlib import Path
-from threading import Lock
 
 from flask import Flask, current_app
 
+from auth.reloading_file import ReloadingFile
 from portal_app.catalogue import Catalogue, CatalogueError
 
 log = logging.getLogger(__name__)
 EXTENSION = "portal.catalogue"
 
 
-class CatalogueSource:
+class CatalogueSource(ReloadingFile[Catalogue]):
     """The current catalogue from a file; ``current()`` costs one ``stat`` when the file has not changed."""
 
     def __init__(self, path: str | os.PathLike[str], endpoints: Callable[[], Collection[str]]) -> None:
-        self.path = Path(path)
-        self._endpoints = endpoints
-        self._lock = Lock()
-        self._stamp = self._stat()
-        self._catalogue = Catalogue.load(self.path, endpoints())
-
-    def current(self) -> Catalogue:
-        """The catalogue to use now, reloaded first if the file was edited."""
-        stamp = self._stat()
-        if stamp == self._stamp:
-            return self._catalogue
-        with self._lock:
-            if stamp != self._stamp:
-                self._reload(stamp)
-            return self._catalogue
-
-    def _reload(self, stamp: tuple[int, int, int] | None) -> None:
-        """Load the changed file; on failure log every problem and keep the previous catalogue."""
-        self._stamp = stamp  # also on failure, so a broken file is reported once, not at every page
-        try:
-            self._catalogue = Catalogue.load(self.path, self._endpoints())
-        except CatalogueError as exc:
-            log.error("the services catalogue %s was edited but is invalid; still showing the previous "
-                      "catalogue until it is fixed:\n%s", self.path, "\n".join(f"  - {p}" for p in exc.problems))
-            return
-        log.info("services catalogue reloaded from %s: menus show it from the next page load", self.path)
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        """What identifies this version of the file: mtime, size and inode (editors often replace files)."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        super().__init__(path, lambda file: Catalogue.load(file, endpoints()), what="the services catalogue",
+                         kept="still showing the previous catalogue",
+                         errors=CatalogueError, applies="menus show it from the next page load")
 
 
 def check_catalogue_endpoints(app: Flask) -> None:
