@@ -342,5 +342,5 @@ class RoleRulesSource(ReloadingFile[RoleRules]):
     """The current rules from a file, reloaded when it changes so edits apply at the next sign-in."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        super().__init__(path, RoleRules.load, what="role rules", kept="still using the previous rules", errors=RoleConfigError,
-                         applies="they apply from each user's next sign-in")
+        super().__init__(path, RoleRules.load, what="role rules", kept="still using the previous rules",
+                         errors=RoleConfigError, applies="they apply from each user's next sign-in")
