@@ -108,7 +108,8 @@ def test_a_page_view_costs_one_redis_read_and_no_write(client, auth, redis_url):
     after = server.info("commandstats")
 
     def calls(command):
-        return after.get(f"cmdstat_{command}", {}).get("calls", 0) - before.get(f"cmdstat_{command}", {}).get("calls", 0)
+        key = f"cmdstat_{command}"
+        return after.get(key, {}).get("calls", 0) - before.get(key, {}).get("calls", 0)
 
     # Other tests may share this Redis, so only this client's traffic is meaningful: 5 GETs, no SETs.
     assert calls("set") == 0

@@ -21,6 +21,9 @@ from tests.support.signed_tokens import (
 
 DISCOVERY_URL = f"{AUTHORITY}/v2.0/.well-known/openid-configuration"
 TOKEN_URL = f"{AUTHORITY}/oauth2/v2.0/token"
+# base64url of {"uid": examiner oid, "utid": appointee tenant}, as Entra sends with client_info=1
+CLIENT_INFO = ("eyJ1aWQiOiIxMTExMTExMS0xMTExLTQxMTEtODExMS0xMTExMTExMTExMTEiLCJ1dGlkIjoiM2Q4ZjVhMmUtN2IxYy00Yz"
+               "llLTlhNmYtMmU1YjhjMWQ0ZjcwIn0")
 
 
 class FakeEntra:
@@ -53,7 +56,7 @@ class FakeEntra:
             "token_type": "Bearer", "scope": "openid profile offline_access", "expires_in": 3600,
             "access_token": "fake-access-token", "refresh_token": "fake-refresh-token",
             "id_token": self.factory.mint(headers=headers, **claims),
-            "client_info": "eyJ1aWQiOiIxMTExMTExMS0xMTExLTQxMTEtODExMS0xMTExMTExMTExMTEiLCJ1dGlkIjoiM2Q4ZjVhMmUtN2IxYy00YzllLTlhNmYtMmU1YjhjMWQ0ZjcwIn0",
+            "client_info": CLIENT_INFO,
         }
         return 200, {}, json.dumps(body)
 
