@@ -6,13 +6,20 @@ module-scoped; each example uses a fresh test client (its own cookies).
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 import responses
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from portal_app import create_app
 from tests.portal_app.conftest import SignInActions, portal_test_config
 from tests.portal_app.conftest_data import seed
 from tests.support.fake_entra import FakeEntra
+
+# Hypothesis writes a constants cache into ./.hypothesis even with database=None, before any fixture runs:
+# point it at a temporary folder so the tests leave nothing in the working directory.
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="portal-hypothesis-"))
 
 
 @pytest.fixture(scope="module")
