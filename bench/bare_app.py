@@ -17,7 +17,8 @@ from auth.user_session import USER
 
 app = Flask(__name__)
 app.config.update(SECRET_KEY="bench-only", SESSION_COOKIE_NAME="__Host-portal_session", SESSION_COOKIE_SECURE=True,
-                  SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(minutes=30))
+                  SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(minutes=30),
+                  SESSION_REFRESH_EACH_REQUEST=False)  # one GET per view, as the portal does
 app.session_interface = RedisSessionInterface(
     app, client=redis.Redis.from_url(os.environ["REDIS_URL"]), key_prefix="portal:session:", use_signer=False,
     permanent=True, sid_length=32, serialization_format="msgpack")

@@ -1,5 +1,8 @@
 """Gated page throughput: a signed-in /services under gunicorn vs a bare Flask route on the same Redis session.
 
+A third server, the portal plus a gated route that renders nothing (bench/portal_probe.py), separates the
+portal's layer (session, guards, headers, logs, metrics) from the cost of the All Services page's content.
+
 Also: Redis round trips per page view, memory per worker, session size in Redis per signed-in user.
 Prints tables; asserts nothing. ``.venv/bin/python bench/pages_bench.py [--seconds 5] [--threads 4]``
 """
@@ -36,38 +39,47 @@ def run(tmp: Path, args) -> None:
         bare = build_portal(emu, tmp, store.url, workers=args.workers, name="bare")
         bare.args[-1] = "bench.bare_app:app"
         bare.start(ca_path=emu.ca_path, wait_ready=False)
+        # The probe shares the portal's database, Redis and cookie (cookies ignore ports on localhost).
+        probe = build_portal(emu, tmp, store.url, workers=args.workers, name="probe",
+                             DATABASE_URL=portal.env["DATABASE_URL"])
+        probe.args[-1] = "bench.portal_probe:app"
+        probe.start(ca_path=emu.ca_path, wait_ready=True)
         try:
             browser = signed_in_browser(portal, emu)
-            measure(args, portal, bare, browser, emu, store)
+            measure(args, {"portal /services": f"{portal.url}/services",
+                           "portal layer only (gated probe)": f"{probe.url}/bench/gated",
+                           "bare Flask + same Redis session": f"{bare.url}/bare"}, browser, emu, store)
+            memory(portal, bare, redis.Redis.from_url(store.url))
         finally:
+            probe.stop()
             bare.stop()
 
 
-def measure(args, portal, bare, browser, emu, store) -> None:
-    ca = str(emu.ca_path)
-    cookies = browser.http.cookies
-    throughput(f"{portal.url}/services", cookies, ca, seconds=1, threads=args.threads)  # warm-up
-    throughput(f"{bare.url}/bare", cookies, ca, seconds=1, threads=args.threads)
-    portal_rates, bare_rates = [], []
+def measure(args, urls: dict[str, str], browser, emu, store) -> None:
+    """Alternating timed rounds per server; the last entry of ``urls`` is the baseline."""
+    ca, cookies = str(emu.ca_path), browser.http.cookies
+    for url in urls.values():
+        throughput(url, cookies, ca, seconds=1, threads=args.threads)  # warm-up
+    rates: dict[str, list[float]] = {name: [] for name in urls}
     for _ in range(args.rounds):
-        portal_rates.append(throughput(f"{portal.url}/services", cookies, ca, seconds=args.seconds,
-                                       threads=args.threads))
-        bare_rates.append(throughput(f"{bare.url}/bare", cookies, ca, seconds=args.seconds, threads=args.threads))
-    p, b = sum(portal_rates) / len(portal_rates), sum(bare_rates) / len(bare_rates)
+        for name, url in urls.items():
+            rates[name].append(throughput(url, cookies, ca, seconds=args.seconds, threads=args.threads))
     client = redis.Redis.from_url(store.url)
-    trips = {}
-    for name, url in (("portal /services", f"{portal.url}/services"), ("bare /bare", f"{bare.url}/bare")):
+    mean = {name: sum(r) / len(r) for name, r in rates.items()}
+    baseline = mean[list(urls)[-1]]
+    rows = []
+    for name, url in urls.items():
         before = redis_calls(client)
         for _ in range(100):
             browser.http.get(url, allow_redirects=False, timeout=10)
-        trips[name] = (redis_calls(client) - before) / 100
+        trips = (redis_calls(client) - before) / 100
+        rows.append((name, f"{mean[name]:.0f}", f"{mean[name] / baseline:.2f}", f"{trips:.2f}"))
     print(table(f"Gated page throughput ({args.workers} gunicorn workers x 4 threads, {args.threads} clients, "
-                f"{args.rounds} x {args.seconds:.0f}s rounds each, https, loopback)", [
-        ("portal /services", f"{p:.0f}", f"{p / b:.2f}", f"{trips['portal /services']:.2f}"),
-        ("bare Flask + same Redis session", f"{b:.0f}", "1.00", f"{trips['bare /bare']:.2f}"),
-    ], ("server", "req/s", "ratio to bare", "Redis commands per view")))
-    print(f"portal layer cost: {(1 - p / b) * 100:.0f}% of bare throughput\n")
-    memory(portal, bare, client)
+                f"{args.rounds} x {args.seconds:.0f}s rounds each, https, loopback)", rows,
+                ("server", "req/s", "ratio to bare", "Redis commands per view")))
+    for name in list(urls)[:-1]:
+        print(f"{name}: costs {(1 - mean[name] / baseline) * 100:.0f}% of bare throughput")
+    print()
 
 
 def memory(portal, bare, client) -> None:

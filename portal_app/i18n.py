@@ -106,14 +106,13 @@ def choose(code: str):
     return response
 
 
-def _remember_language() -> None:
-    g.lang = current_language()
-
-
 def _vary_on_language(response):
     """Pages differ by cookie and Accept-Language: shared caches must not mix the two languages."""
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+    # Plain header arithmetic: parsing the Vary header into a HeaderSet on every response costs more.
+    present = {v.strip().lower() for v in response.headers.get("Vary", "").split(",") if v.strip()}
+    missing = [name for name in ("Accept-Language", "Cookie") if name.lower() not in present]
+    if missing:
+        response.headers["Vary"] = ", ".join(filter(None, [response.headers.get("Vary", ""), *missing]))
     return response
 
 
@@ -133,7 +132,6 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     # {% trans %} blocks collapse their whitespace, as `pybabel extract` does with trimmed = true in babel.cfg.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-    app.before_request(_remember_language)
     app.after_request(_vary_on_language)
     app.context_processor(i18n_context)
     app.register_blueprint(bp)
