@@ -63,7 +63,9 @@ def main() -> None:
                 running_portal(emu, tmp, store.url, port=port, workers=2,
                                PROMETHEUS_MULTIPROC_DIR=str(tmp / "prometheus")) as portal:
             probe = Browserless(portal, emu)
-            portal_sign_ins(portal, emu, 4)  # warm-up: each worker fetches discovery and keys once
+            # Warm-up: each worker fetches discovery (MSAL and the portal) and keys once, on its first /login and
+            # first callback; which worker serves what is up to gunicorn, so warm up with a margin.
+            portal_sign_ins(portal, emu, 12)
             before = authority_calls(probe)
             portal_rate = portal_sign_ins(portal, emu, args.sign_ins)
             after = authority_calls(probe)

@@ -30,6 +30,10 @@ from prometheus_client import (
 )
 
 bp = Blueprint("metrics", __name__)
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus_client opens its files there as soon as a metric exists (below): a CLI command run with the
+    # production environment (flask portal migrate) before gunicorn made the folder must not crash on import.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 # Our own registry: the metric objects are process-wide (Prometheus' model), but building the app twice in
 # one test run must not register them twice in the global default registry.
 REGISTRY = CollectorRegistry(auto_describe=True)
