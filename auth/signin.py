@@ -146,6 +146,10 @@ def _nonce_sent(flow: dict) -> str:
 def _describe_authority_error(error: str) -> str:
     if error == "access_denied":
         return _l("Sign-in was cancelled or refused at Microsoft.")
+    if error == "interaction_required":
+        # Outside a silent attempt this means the tenant wants more than was done (e.g. an MFA method set up).
+        return _l("Your account needs an extra verification step that it has not set up yet. Set up a "
+                  "verification method in AMP, or contact appointee support.")
     if error in INTERACTION_ERRORS:
         return _l("Please sign in to continue.")
     return _l("Microsoft sign-in did not complete.")
