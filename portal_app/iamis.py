@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -154,3 +154,14 @@ def team():
     """View Team: each member's progress, read-only (a leader never enters marks on members' sheets)."""
     members = team_progress(db_session(), current_appointee())
     return render_template("iamis/team.html", members=members, work_as=current_work_as())
+
+
+@bp.get("/allocations/<allocation_id>/formula/<language>")
+@require_permission(Permission.IAMIS_VIEW)
+def formula(allocation_id: str, language: str):
+    """FORMULA PDF / FORMULA PDF (WELSH): hand over to the documents download, which checks the allocation."""
+    component = own_allocation(db_session(), allocation_id, current_appointee(), "moderator").component
+    filename = {"english": component.formula_pdf, "welsh": component.formula_pdf_welsh}.get(language)
+    if not filename or "documents.download" not in current_app.view_functions:
+        abort(404)
+    return redirect(url_for("documents.download", component_id=component.id, filename=filename))

@@ -123,3 +123,28 @@ def test_documents_for_lists_the_seed_labels_with_download_links(services_app):
     assert [link.label for link in links] == ["FORMULA PDF", "FORMULA PDF (WELSH)"]
     assert links[0].url.endswith("/3000N1-formula.pdf")
     assert [link.label for link in agenda] == ["VIEW CONFERENCE AGENDA"]
+
+
+@pytest.mark.parametrize("label, language, filename", [
+    (b"FORMULA PDF<", "english", "3000N1-formula.pdf"),
+    (b"FORMULA PDF (WELSH)", "welsh", "3000N1-fformiwla.pdf"),
+])
+def test_iamis_links_to_both_formula_pdfs_of_the_moderators_components(services_browser, label, language, filename):
+    signed_in(services_browser, "moderator")
+    link = _formula_link(services_browser, language)
+    assert label in services_browser.client.get("/iamis/").data
+    with services_browser.client.get(link, follow_redirects=True) as response:
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.headers["Content-Disposition"] == f"attachment; filename={filename}"
+
+
+def _formula_link(browser, language: str) -> str:
+    page = browser.client.get("/iamis/").data.decode()
+    marker = f"/formula/{language}"
+    return page.split(marker)[0].rsplit('href="', 1)[1] + marker
+
+
+def test_a_formula_pdf_of_someone_elses_allocation_is_not_found(services_app, services_browser, entra):
+    moderators_link = _formula_link(signed_in(services_browser, "moderator"), "english")
+    principal = signed_in(SignInActions(services_app.test_client(), entra), "principal")
+    assert principal.client.get(moderators_link).status_code == 404
