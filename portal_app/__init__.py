@@ -45,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key or dev_secret_key(PROJECT_ROOT / "var"),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         TEMPLATES_AUTO_RELOAD=settings.dev_mode,
+        # Static assets (CSS, JS, images) may be cached for an hour and are revalidated by ETag after that;
+        # pages themselves are never cached (portal_app.security_headers).
+        SEND_FILE_MAX_AGE_DEFAULT=0 if settings.dev_mode else 3600,
     )
     if test_config and "flask" in test_config:
         app.config.update(test_config["flask"])

@@ -114,3 +114,10 @@ def test_a_page_view_costs_one_redis_read_and_no_write(client, auth, redis_url):
     # Other tests may share this Redis, so only this client's traffic is meaningful: 5 GETs, no SETs.
     assert calls("set") == 0
     assert calls("get") >= 5
+
+
+def test_static_assets_carry_cache_headers_and_pages_do_not_cache(client):
+    with client.get("/static/portal.css") as asset:
+        assert asset.status_code == 200
+        assert "max-age=3600" in asset.headers["Cache-Control"] and asset.headers.get("ETag")
+    assert "no-store" in client.get("/").headers["Cache-Control"]
