@@ -82,6 +82,9 @@ def _save_signed_in(allocation_id: str):
         if submitting:
             submit_sheet(session, allocation_id, current_appointee(), result.version, audit_context())
         session.commit()
+        log.info("marks saved", extra={"event": "marks_saved", "page": "emi", "allocation": str(allocation_id),
+                                       "changed": result.changed, "submitted": submitting,
+                                       "oid": g.user["oid"]})
     except InvalidMarks as exc:
         session.rollback()
         errors = {str(key): message for key, message in exc.errors.items()}

@@ -116,6 +116,9 @@ def _save_review_signed_in(allocation_id: str, centre_number: str):
         if completing:
             complete_centre_report(session, allocation_id, who, centre_number, new_version, context)
         session.commit()
+        log.info("moderated marks saved", extra={"event": "marks_saved", "page": "iamis", "centre": centre_number,
+                                                 "allocation": str(allocation_id), "report_completed": completing,
+                                                 "oid": g.user["oid"]})
     except InvalidMarks as exc:
         session.rollback()
         return _render_review(sample, values, errors={str(k): v for k, v in exc.errors.items()}, exc=exc)
