@@ -12,6 +12,7 @@ from flask_babel import Babel, format_date, format_datetime, format_decimal, get
 from auth.permissions import Role
 from auth.redirects import safe_next
 from portal_app.auth_views import next_destination
+from portal_app.messages import message_text, status_meaning
 from portal_app.settings import PROJECT_ROOT
 
 LANGUAGES = ("en", "cy")  # the first is the fallback
@@ -121,7 +122,8 @@ def i18n_context() -> dict:
     g.lang = current_language()
     return {"html_lang": g.lang, "language_switch": language_switch, "format_date": format_date,
             "format_datetime": format_datetime, "format_decimal": format_decimal, "role_title": role_title,
-            "status_name": status_name, "support_contact": support_contact()}
+            "status_name": status_name, "support_contact": support_contact(), "message_text": message_text,
+            "status_meaning": status_meaning}
 
 
 def init_app(app: Flask) -> None:

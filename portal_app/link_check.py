@@ -16,11 +16,19 @@ from auth.permissions import Permission
 from portal_app.authorization import require_permission
 from portal_app.catalogue import Service
 from portal_app.catalogue_source import current_catalogue
+from portal_app.data.messages import N_, Message
 
 bp = Blueprint("link_check", __name__, url_prefix="/admin/link-check")
 TIMEOUT_SECONDS = 3.0
 WORKERS = 8
 USER_AGENT = "WJEC-Portal-LinkCheck/1"
+# The standard reason phrases of the statuses a checked link ends on, marked for translation; a server's own
+# wording is shown as it sent it. (Redirects are followed, so 3xx phrases never show.)
+REASONS = {
+    200: N_("OK"), 400: N_("Bad Request"), 401: N_("Unauthorized"), 403: N_("Forbidden"), 404: N_("Not Found"),
+    405: N_("Method Not Allowed"), 410: N_("Gone"), 429: N_("Too Many Requests"), 500: N_("Internal Server Error"),
+    502: N_("Bad Gateway"), 503: N_("Service Unavailable"), 504: N_("Gateway Timeout"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class LinkStatus:
 
     service: Service
     status: int | None
-    detail: str
+    detail: str  # often a Message: the page translates it (checks run on worker threads, outside the request)
 
     @property
     def ok(self) -> bool:
@@ -44,13 +52,22 @@ def check_link(http: requests.Session, url: str) -> tuple[int | None, str]:
             response = http.get(url, timeout=TIMEOUT_SECONDS, allow_redirects=True, stream=True)
             response.close()  # the status is enough; never download the body
     except requests.Timeout:
-        return None, f"no answer within {TIMEOUT_SECONDS:g} seconds"
+        return None, Message(N_("no answer within %(seconds)s seconds"), seconds=f"{TIMEOUT_SECONDS:g}")
     except requests.RequestException as exc:
-        return None, f"could not connect ({type(exc).__name__})"
-    detail = response.reason or ""
-    if response.history:
-        detail = f"{detail} after redirect to {response.url}".strip()
-    return response.status_code, detail
+        return None, Message(N_("could not connect (%(error)s)"), error=type(exc).__name__)
+    return response.status_code, _detail(response)
+
+
+def _detail(response: requests.Response) -> str:
+    """The reason phrase (translatable when it is the standard one), and where redirects ended."""
+    reason = response.reason or ""
+    if reason and reason == REASONS.get(response.status_code):
+        reason = Message(reason)
+    if not response.history:
+        return reason
+    if not reason:
+        return Message(N_("after redirect to %(url)s"), url=response.url)
+    return Message(N_("%(reason)s after redirect to %(url)s"), reason=reason, url=response.url)
 
 
 def check_links(services: list[Service]) -> list[LinkStatus]:

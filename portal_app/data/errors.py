@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation, translate later"
-    """Mark ``message`` for extraction; the web layer translates it when it shows it (logs keep English)."""
-    return message
+from portal_app.data.messages import N_, Message
 
 
 class DataError(Exception):
@@ -34,7 +31,7 @@ class InvalidMarks(DataError):
     status_code = 422
     description = N_("Some marks need correcting. Nothing was saved.")
 
-    def __init__(self, errors: dict[int | str, str]) -> None:
+    def __init__(self, errors: dict[int | str, Message]) -> None:
         super().__init__(f"{len(errors)} invalid value(s)")
         self.errors = errors
 

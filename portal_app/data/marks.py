@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from portal_app.data.access import allocation_entries, bump_version, id_or_none, own_allocation, status_code_map
 from portal_app.data.audit import Appointee, AuditContext, Change, record_changes
 from portal_app.data.errors import IncompleteSheet, InvalidMarks, SheetLocked, StaleSheet
+from portal_app.data.messages import N_, Message
 from portal_app.data.models import Allocation, Candidate, Centre, Component, Entry, Mark, Series
 from portal_app.data.validation import ParsedMark, allowed_values_hint, parse_mark
 
@@ -73,7 +74,7 @@ class MarkSheet:
     label: str
     max_mark: int
     status_codes: dict[str, str]
-    allowed_hint: str
+    allowed_hint: Message
     status: str
     version: int
     rows: list[SheetRow]
@@ -208,15 +209,15 @@ def _validate(values: Mapping[object, object], current: dict, component: Compone
     """Parse every value; raise InvalidMarks listing every bad field (entry ids off the sheet included)."""
     codes = status_code_map(component)
     parsed: dict[int, ParsedMark] = {}
-    errors: dict[int | str, str] = {}
+    errors: dict[int | str, Message] = {}
     for key, raw in values.items():
         entry_id = id_or_none(key)
         if entry_id is None or entry_id not in current:
             # Same message for a missing entry and another appointee's: nothing to probe.
-            errors[str(key)] = "This candidate is not on your mark sheet."
+            errors[str(key)] = Message(N_("This candidate is not on your mark sheet."))
             continue
         result = parse_mark(raw, component.max_mark, codes)
-        if isinstance(result, str):
+        if isinstance(result, Message):
             errors[entry_id] = result
         else:
             parsed[entry_id] = result

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from portal_app.data.access import allocation_entries, bump_version, id_or_none, own_allocation
 from portal_app.data.audit import Appointee, AuditContext, Change, record_changes
 from portal_app.data.errors import IncompleteSheet, InvalidMarks, NotFound, SheetLocked, StaleSheet
+from portal_app.data.messages import N_, Message
 from portal_app.data.models import Allocation, AllocationCentre, Candidate, Centre, Entry, Mark, ModerationSample
 from portal_app.data.validation import ParsedMark, parse_mark
 
@@ -181,10 +182,10 @@ def save_moderated_marks(
     for key, raw in values.items():
         entry_id = id_or_none(key)
         if entry_id not in current:
-            errors[str(key)] = "This candidate is not in your sample."
+            errors[str(key)] = Message(N_("This candidate is not in your sample."))
             continue
         result = parse_mark(raw, sample.max_mark, {})  # a moderated mark is always a number
-        if isinstance(result, str):
+        if isinstance(result, Message):
             errors[entry_id] = result
         else:
             parsed[entry_id] = result

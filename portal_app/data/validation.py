@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from portal_app.data.messages import N_, Message, StatusCodeList
+
 # ASCII digits only: str.isdigit() would accept "²" or Arabic-Indic digits that int() then mangles or rejects.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
 DECIMAL = re.compile(r"[0-9]*[.,][0-9]+")
@@ -27,35 +29,40 @@ class ParsedMark:
         return "" if self.mark is None else str(self.mark)
 
 
-def allowed_values_hint(max_mark: int, status_codes: Mapping[str, str]) -> str:
-    """The sentence telling the user what they may type, e.g. "a whole number from 0 to 60, or A (absent)"."""
-    hint = f"a whole number from 0 to {max_mark}"
-    if status_codes:
-        codes = ", ".join(f"{code} ({meaning.lower()})" for code, meaning in sorted(status_codes.items()))
-        hint += f", or {codes}"
-    return hint
+def allowed_values_hint(max_mark: int, status_codes: Mapping[str, str]) -> Message:
+    """What the user may type, e.g. "a whole number from 0 to 60, or A (absent)" (it follows "Enter")."""
+    if not status_codes:
+        return Message(N_("a whole number from 0 to %(max)s"), max=max_mark)
+    codes = StatusCodeList(sorted(status_codes.items()))
+    return Message(N_("a whole number from 0 to %(max)s, or %(codes)s"), max=max_mark, codes=codes)
 
 
-def parse_mark(raw: object, max_mark: int, status_codes: Mapping[str, str]) -> ParsedMark | str:
+def parse_mark(raw: object, max_mark: int, status_codes: Mapping[str, str]) -> ParsedMark | Message:
     """A ParsedMark when ``raw`` is valid, else the message to show beside the field."""
     if raw is None:
         return ParsedMark()
     if isinstance(raw, bool) or not isinstance(raw, str | int):
-        return f"Enter {allowed_values_hint(max_mark, status_codes)}."
+        return _refusal(N_("Enter %(allowed)s."), max_mark, status_codes)
     text = str(raw).strip()
     if text == "":
         return ParsedMark()
     if len(text) > LONGEST_INPUT:
-        return f"That is too long. Enter {allowed_values_hint(max_mark, status_codes)}."
+        return _refusal(N_("That is too long. Enter %(allowed)s."), max_mark, status_codes)
     if text.upper() in status_codes:
         return ParsedMark(code=text.upper())
     if WHOLE_NUMBER.fullmatch(text):
         value = int(text)
         if value > max_mark:
-            return f"{value} is more than the maximum mark of {max_mark}."
+            return Message(N_("%(value)s is more than the maximum mark of %(max)s."), value=value, max=max_mark)
         return ParsedMark(mark=value)
     if DECIMAL.fullmatch(text):
-        return f"Marks are whole numbers: {text} is not. Enter {allowed_values_hint(max_mark, status_codes)}."
+        return _refusal(N_("Marks are whole numbers: %(text)s is not. Enter %(allowed)s."), max_mark, status_codes,
+                        text=text)
     if text.startswith("-"):
-        return f"Marks cannot be negative. Enter {allowed_values_hint(max_mark, status_codes)}."
-    return f"Enter {allowed_values_hint(max_mark, status_codes)}."
+        return _refusal(N_("Marks cannot be negative. Enter %(allowed)s."), max_mark, status_codes)
+    return _refusal(N_("Enter %(allowed)s."), max_mark, status_codes)
+
+
+def _refusal(template: str, max_mark: int, status_codes: Mapping[str, str], **params: object) -> Message:
+    """A message ending in "Enter <what is allowed>." (built only when a value is refused: sheets are long)."""
+    return Message(template, allowed=allowed_values_hint(max_mark, status_codes), **params)
