@@ -23,7 +23,7 @@ LANGUAGES = ("en", "cy")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _ENDPOINT = re.compile(r"^[A-Za-z_][\w.]*$")
 CATEGORY_KEYS = {"id", "title", "title_cy", "order"}
-SERVICE_KEYS = {"id", "title", "title_cy", "category", "description", "description_cy", "heading",
+SERVICE_KEYS = {"id", "title", "title_cy", "category", "description", "description_cy", "heading", "heading_cy",
                 "endpoint", "url", "permission", "new", "retires"}
 
 
@@ -59,6 +59,7 @@ class Service:
     endpoint: str | None = None
     url: str | None = None
     heading: str | None = None
+    heading_cy: str | None = None
     new: bool = False
     retires: date | None = None
 
@@ -72,19 +73,21 @@ class Service:
 
 
 class Text(NamedTuple):
-    """A title and description in one language."""
+    """A title, description and sub-heading in one language."""
 
     title: str
     description: str
+    heading: str = ""
 
 
 def localized(item: Service | Category, lang: str = "en") -> Text:
-    """The Welsh title (and description) when ``lang`` is ``cy``, else English; English if Welsh is blank."""
+    """The Welsh title (description, heading) when ``lang`` is ``cy``, else English; English if Welsh is blank."""
     welsh = lang == "cy"
     title = (item.title_cy if welsh else "") or item.title
     if isinstance(item, Category):
         return Text(title, "")
-    return Text(title, (item.description_cy if welsh else "") or item.description)
+    return Text(title, (item.description_cy if welsh else "") or item.description,
+                (item.heading_cy if welsh else "") or item.heading or "")
 
 
 @dataclass(frozen=True)
@@ -212,10 +215,20 @@ def _parse_services(section: object, category_ids: set[str], endpoints: Collecti
             description=_text(table, key, "description", problems),
             description_cy=_text(table, key, "description_cy", problems),
             permission=_permission(table.get("permission"), f"{key}.permission", problems),
-            endpoint=endpoint, url=url, heading=_text(table, key, "heading", problems, required=False) or None,
+            endpoint=endpoint, url=url, **_headings(table, key, problems),
             new=_flag(table, key, "new", problems), retires=_retirement(table, key, problems),
         ))
     return services
+
+
+def _headings(table: Mapping[str, Any], key: str, problems: _Problems) -> dict[str, str | None]:
+    """The optional sub-heading: when there is one, its Welsh is required too, as for titles."""
+    heading = _text(table, key, "heading", problems, required=False) or None
+    if heading is None:
+        if "heading_cy" in table:
+            problems.add(f"{key}.heading_cy", "is set without heading", 'set heading = "..." too, or remove heading_cy')
+        return {"heading": None, "heading_cy": None}
+    return {"heading": heading, "heading_cy": _text(table, key, "heading_cy", problems)}
 
 
 def _destination(table: Mapping[str, Any], key: str, endpoints: Collection[str] | None,
