@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import lazy_gettext as _l
 
 from auth.errors import AuthError
 
@@ -31,7 +32,7 @@ class GraphUnavailable(AuthError):
 
     error = "temporarily_unavailable"
     status_code = 503
-    description = "We could not check your group memberships with Microsoft. Please try again shortly."
+    description = _l("We could not check your group memberships with Microsoft. Please try again shortly.")
 
 
 def fetch_member_group_ids(

@@ -47,11 +47,22 @@ def handle_auth_error(exc: AuthError):
 def handle_http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
-    description = exc.description if exc.code in (400, 403) else {
+    return _page(exc.code, http_error_description(exc))
+
+
+def http_error_description(exc: HTTPException) -> str:
+    """The description given to abort() (ours are translated), else a translated one: never Werkzeug's English."""
+    # HTTPException stores a description on the instance only when one was passed; the class default is English.
+    given = vars(exc).get("description")
+    if given:
+        return str(given)
+    return {
+        400: _("Something in that request was not right. Go back, reload the page and try again."),
+        403: _("You do not have permission to do that."),
         404: _("We could not find that page. It may have moved, or the link may be wrong."),
         405: _("That action is not allowed on this page."),
+        413: _("That was more than the portal accepts in one go."),
     }.get(exc.code) or _("Please try again.")
-    return _page(exc.code, description)
 
 
 def handle_store_unavailable(exc: StoreUnavailable):

@@ -12,8 +12,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask_babel import format_date, format_decimal
+from werkzeug.exceptions import BadRequest, Forbidden, ImATeapot, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from auth.errors import InvalidState
+from portal_app.catalogue import Catalogue, CatalogueError, localized
+from portal_app.errors import http_error_description
 from portal_app.i18n import COOKIE
 from tests.support.servers import REPO_ROOT
 
@@ -216,3 +219,41 @@ def test_dates_and_numbers_follow_the_chosen_language(app, language, long_date, 
 
 def test_pages_vary_by_language_for_caches(client):
     assert {"Accept-Language", "Cookie"} <= set(client.get("/").vary)
+
+
+@pytest.mark.parametrize("raised", [BadRequest(), Forbidden(), NotFound(), MethodNotAllowed(["GET"]),
+                                    RequestEntityTooLarge(), ImATeapot()], ids=lambda e: str(e.code))
+def test_error_pages_never_show_werkzeugs_english_description(app, raised):
+    with app.test_request_context("/", headers={"Cookie": f"{COOKIE}=en"}):
+        english = http_error_description(raised)
+    with app.test_request_context("/", headers={"Cookie": f"{COOKIE}=cy"}):
+        welsh = http_error_description(raised)
+    assert english != type(raised).description and welsh != english
+
+
+def test_a_description_given_to_abort_is_kept(app):
+    with app.test_request_context("/"):
+        assert http_error_description(BadRequest(description="Reload the sheet.")) == "Reload the sheet."
+
+
+def _catalogue_with_heading(**keys) -> dict:
+    service = {"id": "emi", "title": "EMI", "title_cy": "EMI", "category": "c", "description": "d",
+               "description_cy": "d", "endpoint": "emi.index", "permission": "emi:view", **keys}
+    return {"categories": [{"id": "c", "title": "C", "title_cy": "C", "order": 1}], "services": [service]}
+
+
+@pytest.mark.parametrize("keys, problem_key", [
+    ({"heading": "Marks"}, "services[0].heading_cy"),
+    ({"heading": "Marks", "heading_cy": "  "}, "services[0].heading_cy"),
+    ({"heading_cy": "Marciau"}, "services[0].heading_cy"),
+    ({"heading": "Marks", "heading_cy": 3}, "services[0].heading_cy"),
+])
+def test_a_service_heading_needs_its_welsh_and_welsh_needs_the_heading(keys, problem_key):
+    with pytest.raises(CatalogueError) as refused:
+        Catalogue.from_data(_catalogue_with_heading(**keys))
+    assert [p.key for p in refused.value.problems] == [problem_key]
+
+
+def test_service_heading_is_shown_in_the_chosen_language():
+    service = Catalogue.from_data(_catalogue_with_heading(heading="Marks", heading_cy="Marciau")).services[0]
+    assert localized(service, "cy").heading == "Marciau" and localized(service, "en").heading == "Marks"
