@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from emulator.testing import running_emulator
-from tests.support.servers import REPO_ROOT, PortalServer, free_port, portal_url_for, running_portal
+from tests.support.server_fixtures import (  # noqa: F401 - fixtures and the report hook, shared with tests/e2e
+    emu,
+    failed,
+    portal,
+    portal_port,
+    print_portal_logs,
+    pytest_runtest_makereport,
+)
+from tests.support.servers import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    setattr(item, f"report_{report.when}", report)
-    return report
 
 
 @pytest.fixture(scope="session")
@@ -53,20 +53,8 @@ def browser_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def portal_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="session")
-def emu(browser_dir, portal_port):
-    with running_emulator(browser_dir, test_mode=True, portal_url=portal_url_for(portal_port)) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def portal(emu, browser_dir, redis_url, portal_port):
-    with running_portal(emu, browser_dir, redis_url, port=portal_port, workers=2) as server:
-        yield server
+def servers_dir(browser_dir):
+    return browser_dir
 
 
 class Recorder:
@@ -93,10 +81,7 @@ def page(playwright_browser, request):
     tab = context.new_page()
     tab.record = Recorder(tab, SCREENSHOTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name))
     yield tab
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
+    if failed(request):
         tab.record.snap("failure")
-        for value in request.node.funcargs.values():
-            if isinstance(value, PortalServer):
-                print(f"--- tail of {value.log_path} ---\n{value.log_tail()}")
+        print_portal_logs(request)
     context.close()

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.testing import running_emulator
-from tests.support.servers import Browserless, PortalServer, free_port, portal_url_for, running_portal
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    """Keep each phase's report on the item, so fixtures can tell whether the test failed."""
-    report = yield
-    setattr(item, f"report_{report.when}", report)
-    return report
+from tests.support.server_fixtures import (  # noqa: F401 - fixtures and the report hook, shared with tests/browser
+    emu,
+    failed,
+    portal,
+    portal_port,
+    print_portal_logs,
+    pytest_runtest_makereport,
+)
+from tests.support.servers import Browserless
 
 
 @pytest.fixture(scope="session")
@@ -22,36 +21,20 @@ def e2e_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def portal_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="session")
-def emu(e2e_dir, portal_port):
-    with running_emulator(e2e_dir, test_mode=True, portal_url=portal_url_for(portal_port)) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def portal(emu, e2e_dir, redis_url, portal_port):
-    with running_portal(emu, e2e_dir, redis_url, port=portal_port, workers=2) as server:
-        yield server
+def servers_dir(e2e_dir):
+    return e2e_dir
 
 
 @pytest.fixture(autouse=True)
 def _portal_log_on_failure(request):
     """When a test fails, print the tail of every portal log it used (shown in pytest's report)."""
     yield
-    report = getattr(request.node, "report_call", None)
-    if report is None or not report.failed:
-        return
-    for value in request.node.funcargs.values():
-        if isinstance(value, PortalServer):
-            print(f"--- tail of {value.log_path} ---\n{value.log_tail()}")
+    if failed(request):
+        print_portal_logs(request)
 
 
 @pytest.fixture
-def browser(portal, emu):
+def browser(portal, emu):  # noqa: F811 - pytest fixtures by name, imported above
     """A fresh simulated browser (its own cookie jar) for the shared portal."""
     simulated = Browserless(portal, emu)
     yield simulated
