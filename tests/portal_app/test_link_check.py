@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import time
+import threading
 
 import pytest
 import requests
@@ -49,16 +49,20 @@ def test_each_external_link_is_listed_with_its_status(services_browser, entra):
 
 
 def test_links_are_checked_in_parallel(services_browser, entra):
-    def slow(_request):
-        time.sleep(0.4)
+    # Every fake link answers only once all of them are in flight at the same time: checked one after another,
+    # the barrier breaks and the links show as not answering. No timing is measured (shared, noisy machines).
+    everyone_in_flight = threading.Barrier(len(LINKS), timeout=10)
+
+    def answer_when_all_are_waiting(_request):
+        everyone_in_flight.wait()
         return 200, {}, ""
 
     for url in LINKS.values():
-        entra.mock.add_callback(responses.HEAD, url, callback=slow)
+        entra.mock.add_callback(responses.HEAD, url, callback=answer_when_all_are_waiting)
     browser = signed_in(services_browser, "admin")
-    started = time.monotonic()
-    assert browser.client.get("/admin/link-check/").status_code == 200
-    assert time.monotonic() - started < 0.4 * len(LINKS) - 0.5
+    page = browser.client.get("/admin/link-check/")
+    assert page.status_code == 200
+    assert page.data.decode().count("200 OK") >= len(LINKS)
 
 
 @pytest.mark.parametrize("who", ["examiner", "moderator", "principal", "no_role"])
