@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal_app.settings import ConfigError, load_settings, masked_settings
+from portal_app.settings import ConfigError, load_settings
+from portal_app.settings_display import masked_settings
 
 GOOD_ENV = {
     "PORTAL_SECRET_KEY": "k" * 40,
