@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 
 from auth.errors import AuthorityUnavailable
+from auth.http import get_json
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +31,8 @@ def fetch_discovery(authority: str, http: requests.Session, timeout: float = 5.0
     url = discovery_url(authority)
     if urlsplit(url).scheme != "https":
         raise AuthorityUnavailable(f"authority {authority!r} is not an https URL")
-    try:
-        response = http.get(url, timeout=timeout)
-    except requests.RequestException as exc:
-        raise AuthorityUnavailable(f"discovery request to {url} failed: {type(exc).__name__}") from exc
-    if response.status_code != 200:
-        raise AuthorityUnavailable(f"discovery request to {url} answered HTTP {response.status_code}")
-    if len(response.content) > MAX_DOCUMENT_BYTES:
-        raise AuthorityUnavailable(f"discovery document at {url} is implausibly large")
-    try:
-        document = response.json()
-    except ValueError as exc:
-        raise AuthorityUnavailable(f"discovery document at {url} is not JSON") from exc
+    document = get_json(http, url, what="discovery request", shown_url=url, max_bytes=MAX_DOCUMENT_BYTES,
+                        error=AuthorityUnavailable, timeout=timeout)
     validate_discovery(document, url)
     return document
 

@@ -16,6 +16,7 @@ import requests
 from flask_babel import lazy_gettext as _l
 
 from auth.errors import AuthError
+from auth.http import get_json
 
 log = logging.getLogger(__name__)
 
@@ -77,19 +78,9 @@ def _origin(url: object) -> tuple[str, str, int | None] | None:
 def _get_page(url: str, access_token: str, http: requests.Session, timeout: float) -> dict[str, Any]:
     """GET one page of results as a JSON object."""
     headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
-    try:
-        # No redirects: a 3xx elsewhere would carry the request (and the token) off the Graph host.
-        response = http.get(url, headers=headers, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise GraphUnavailable(f"Graph request to {_safe(url)} failed: {type(exc).__name__}") from exc
-    if response.status_code != 200:
-        raise GraphUnavailable(f"Graph request to {_safe(url)} answered HTTP {response.status_code}")
-    if len(response.content) > MAX_PAGE_BYTES:
-        raise GraphUnavailable(f"Graph page at {_safe(url)} is implausibly large")
-    try:
-        page = response.json()
-    except ValueError as exc:
-        raise GraphUnavailable(f"Graph page at {_safe(url)} is not JSON") from exc
+    # No redirects: a 3xx elsewhere would carry the request (and the token) off the Graph host.
+    page = get_json(http, url, what="Graph request", shown_url=_safe(url), max_bytes=MAX_PAGE_BYTES,
+                    error=GraphUnavailable, headers=headers, timeout=timeout, allow_redirects=False)
     if not isinstance(page, dict) or not isinstance(page.get("value"), list):
         raise GraphUnavailable(f"Graph page at {_safe(url)} has no 'value' list")
     return page

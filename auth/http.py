@@ -53,3 +53,23 @@ class AuthoritySession(requests.Session):
 
 def authority_session(timeout: float, extra_ca_file: str | None = None) -> AuthoritySession:
     return AuthoritySession(timeout=timeout, extra_ca_file=extra_ca_file or None)
+
+
+def get_json(http: requests.Session, url: str, *, what: str, shown_url: str, max_bytes: int,
+             error: type[Exception], **request_kwargs: Any) -> Any:
+    """GET ``url`` and decode JSON, raising ``error`` for a failed call, a non-200, an oversized body or bad JSON.
+
+    ``what`` names the request in messages ("discovery request"), ``shown_url`` is the URL as it may be logged.
+    """
+    try:
+        response = http.get(url, **request_kwargs)
+    except requests.RequestException as exc:
+        raise error(f"{what} to {shown_url} failed: {type(exc).__name__}") from exc
+    if response.status_code != 200:
+        raise error(f"{what} to {shown_url} answered HTTP {response.status_code}")
+    if len(response.content) > max_bytes:
+        raise error(f"{what} to {shown_url} returned an implausibly large body")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise error(f"{what} to {shown_url} did not return JSON") from exc
