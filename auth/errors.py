@@ -1,21 +1,21 @@
 """A flat hierarchy of sign-in errors, each carrying an OAuth-style ``error`` code.
 
-One Flask error handler renders every ``AuthError`` as a friendly page with a reference id and logs the
-``reason``; the ``description`` is what the user may read, the ``reason`` is for operations only.
+One error handler of the web layer renders every ``AuthError`` as a friendly page with a reference id and logs
+the ``reason``; the ``description`` is what the user may read (English, marked with ``N_`` and translated where
+it is shown), the ``reason`` is for operations only.
 """
 
 from __future__ import annotations
 
-# Lazy: resolved when the page renders, in the user's language (English outside a request, so logs stay English).
-from flask_babel import lazy_gettext as _l
+from auth.text import N_
 
 
 class AuthError(Exception):
-    """A refusal during sign-in; never a 5xx."""
+    """A refusal during sign-in or of access; a 4xx, or a 503 while the authority is away (never a 500)."""
 
     error = "access_denied"
     status_code = 400
-    description = _l("We could not sign you in.")
+    description = N_("We could not sign you in.")
 
     def __init__(self, reason: str, *, description: object | None = None, error: str | None = None) -> None:
         super().__init__(reason)
@@ -31,7 +31,7 @@ class InvalidToken(AuthError):
 
     error = "invalid_token"
     status_code = 401
-    description = _l("The sign-in response from Microsoft could not be verified. Please sign in again.")
+    description = N_("The sign-in response from Microsoft could not be verified. Please sign in again.")
 
 
 class InvalidState(AuthError):
@@ -39,7 +39,12 @@ class InvalidState(AuthError):
 
     error = "invalid_request"
     status_code = 400
-    description = _l("This sign-in link has expired or was already used. Please start again.")
+    description = N_("This sign-in link has expired or was already used. Please start again.")
+
+    def __init__(self, reason: str, *, silent: bool = False, **kwargs: object) -> None:
+        super().__init__(reason, **kwargs)  # type: ignore[arg-type]
+        # True when the refused callback belonged to a prompt=none attempt: the user then sees the sign-in page.
+        self.silent = silent
 
 
 class AuthorityError(AuthError):
@@ -47,7 +52,7 @@ class AuthorityError(AuthError):
 
     error = "authority_error"
     status_code = 401
-    description = _l("Microsoft sign-in did not complete.")
+    description = N_("Microsoft sign-in did not complete.")
 
 
 class AuthorityUnavailable(AuthError):
@@ -55,7 +60,7 @@ class AuthorityUnavailable(AuthError):
 
     error = "temporarily_unavailable"
     status_code = 503
-    description = _l("Microsoft sign-in is not responding at the moment. Please try again in a few minutes.")
+    description = N_("Microsoft sign-in is not responding at the moment. Please try again in a few minutes.")
 
 
 class AccessDenied(AuthError):
@@ -63,4 +68,4 @@ class AccessDenied(AuthError):
 
     error = "access_denied"
     status_code = 403
-    description = _l("Your account cannot use this page.")
+    description = N_("Your account cannot use this page.")

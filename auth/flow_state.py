@@ -66,9 +66,8 @@ class SignInFlows:
         if float(record.get("expires_at", 0)) < self._clock():
             raise InvalidState("the sign-in flow expired")
         if not browser_secret or not hmac.compare_digest(record.get("browser", ""), _digest(browser_secret)):
-            refusal = InvalidState("callback from a browser that did not start this sign-in (login CSRF?)")
             # A silent attempt from a browser that refuses cookies lands here: it should see the sign-in page.
-            refusal.silent = bool(record.get("silent"))
-            raise refusal
+            raise InvalidState("callback from a browser that did not start this sign-in (login CSRF?)",
+                               silent=bool(record.get("silent")))
         return PendingSignIn(flow=record["flow"], next_path=record.get("next", "/services"),
                              silent=bool(record.get("silent")))

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from flask_babel import lazy_gettext as _l
 
 from auth.errors import AuthError
 from auth.http import get_json
+from auth.text import N_
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class GraphUnavailable(AuthError):
 
     error = "temporarily_unavailable"
     status_code = 503
-    description = _l("We could not check your group memberships with Microsoft. Please try again shortly.")
+    description = N_("We could not check your group memberships with Microsoft. Please try again shortly.")
 
 
 def fetch_member_group_ids(

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from flask_babel import lazy_gettext as _l
-
 from auth.errors import AccessDenied
+from auth.text import N_
 
 
 class Permission(StrEnum):
@@ -130,7 +129,7 @@ def permissions_for(decision: RoleDecision, work_as: str | None) -> frozenset[Pe
     if work_as not in choices:
         raise AccessDenied(
             f"work_as={work_as!r} is not one of the IAMIS roles held: {[str(c) for c in choices]}",
-            description=_l('You cannot work as that role. Choose one of the roles listed under "Work as".'),
+            description=N_('You cannot work as that role. Choose one of the roles listed under "Work as".'),
         )
     others = {p for p in decision.permissions if p.resource != IAMIS_RESOURCE}
     chosen = decision.role_permissions.get(Role(work_as), frozenset())

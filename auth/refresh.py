@@ -9,6 +9,7 @@ import requests
 
 from auth.errors import AuthError, AuthorityUnavailable, InvalidToken
 from auth.msal_client import bound_token_cache
+from auth.text import N_
 
 # Answers that mean the tenant no longer vouches for this sign-in (revoked, password changed, MFA needed).
 ENDS_SESSION = {"invalid_grant", "interaction_required", "login_required", "consent_required"}
@@ -19,7 +20,7 @@ class SessionRevoked(AuthError):
 
     error = "login_required"
     status_code = 401
-    description = "Your sign-in has expired. Please sign in again."
+    description = N_("Your sign-in has expired. Please sign in again.")
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ import logging
 from dataclasses import dataclass
 
 import requests
-from flask_babel import lazy_gettext as _l
 
 from auth.errors import AuthError, AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken
 from auth.flow_state import SignInFlows
 from auth.msal_client import MsalClient, bound_token_cache
+from auth.text import N_
 from auth.tokens import Identity, JwksCache, identity_from_claims, validate_id_token
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ class SilentSignInFailed(AuthError):
 
     error = "login_required"
     status_code = 401
-    description = "Please sign in to continue."
+    description = N_("Please sign in to continue.")
 
     def __init__(self, reason: str, next_path: str) -> None:
         super().__init__(reason)
@@ -90,7 +90,7 @@ class SignIn:
         try:
             pending = self._flows.finish(auth_response.get("state"), browser_secret)
         except InvalidState as exc:
-            if getattr(exc, "silent", False):
+            if exc.silent:
                 raise SilentSignInFailed(exc.reason, "/services") from exc
             raise
         if pending.silent and auth_response.get("error") in INTERACTION_ERRORS:
@@ -145,11 +145,11 @@ def _nonce_sent(flow: dict) -> str:
 
 def _describe_authority_error(error: str) -> str:
     if error == "access_denied":
-        return _l("Sign-in was cancelled or refused at Microsoft.")
+        return N_("Sign-in was cancelled or refused at Microsoft.")
     if error == "interaction_required":
         # Outside a silent attempt this means the tenant wants more than was done (e.g. an MFA method set up).
-        return _l("Your account needs an extra verification step that it has not set up yet. Set up a "
+        return N_("Your account needs an extra verification step that it has not set up yet. Set up a "
                   "verification method in AMP, or contact appointee support.")
     if error in INTERACTION_ERRORS:
-        return _l("Please sign in to continue.")
-    return _l("Microsoft sign-in did not complete.")
+        return N_("Please sign in to continue.")
+    return N_("Microsoft sign-in did not complete.")

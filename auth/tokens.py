@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from flask_babel import lazy_gettext as _l
 
 from auth.errors import InvalidToken
 from auth.jwks import JwksCache, clipped_repr
+from auth.text import N_
 
 # JwksCache is re-exported: callers build it next to validate_id_token.
 __all__ = ["Identity", "JwksCache", "identity_from_claims", "validate_id_token"]
@@ -29,7 +29,7 @@ ALLOWED_ALG = "RS256"
 TENANT_PLACEHOLDER = "{tenantid}"
 # Entra ID tokens are a few KB even with many claims; refuse absurd input before parsing it.
 MAX_TOKEN_CHARS = 64 * 1024
-STEP_UP_DESCRIPTION = _l(
+STEP_UP_DESCRIPTION = N_(
     "This page needs an extra verification step. Please sign in again and complete the additional check."
 )
 

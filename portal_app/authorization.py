@@ -10,13 +10,13 @@ import functools
 import logging
 
 from flask import Flask, current_app, g, request, session
-from flask_babel import gettext as _
 
 from auth.errors import AccessDenied, AuthorityUnavailable
 from auth.graph import GraphUnavailable, fetch_member_group_ids
 from auth.msal_client import bound_token_cache
 from auth.permissions import Permission, RoleDecision, permissions_for, work_as_choices
 from auth.roles import RoleConfigError, RoleRulesSource, needs_group_overage
+from auth.text import N_
 from portal_app.settings import PortalSettings
 from portal_app.silent import send_to_sign_in
 
@@ -98,8 +98,8 @@ def require_permission(permission: Permission):
                 return send_to_sign_in()
             if permission not in current_permissions():
                 raise AccessDenied(f"{permission} required for {request.path}",
-                                   description=_("Your account does not give you access to this page. If you "
-                                                 "think it should, contact appointee support."))
+                                   description=N_("Your account does not give you access to this page. If "
+                                                  "you think it should, contact appointee support."))
             return view(*args, **kwargs)
 
         return wrapped

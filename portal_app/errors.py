@@ -41,7 +41,8 @@ def handle_auth_error(exc: AuthError):
     log.warning("refused (%s): %s", exc.error, exc.reason, extra={
         "event": event, "outcome": "refused", "error": exc.error, "reason": exc.reason,
         "reference": reference, "path": request.path})
-    return _page(exc.status_code, exc.description, error_code=exc.error, reference=reference)
+    # auth/ has no Flask: its descriptions are English marked with N_, translated here as they are shown.
+    return _page(exc.status_code, _(str(exc.description)), error_code=exc.error, reference=reference)
 
 
 def handle_http_error(exc: HTTPException):

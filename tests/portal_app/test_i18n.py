@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 from html.parser import HTMLParser
@@ -202,9 +203,12 @@ def test_auth_error_descriptions_stay_english_outside_a_request():
     assert str(InvalidState("replayed").description).startswith("This sign-in link has expired")
 
 
-def test_auth_error_descriptions_render_in_welsh(app):
-    with app.test_request_context("/", headers={"Cookie": f"{COOKIE}=cy"}):
-        assert str(InvalidState("replayed").description).startswith("Mae'r ddolen fewngofnodi hon")
+def test_auth_error_descriptions_render_in_welsh(client):
+    """auth/ has no Flask: its descriptions are English, and the error page shows them in the chosen language."""
+    client.set_cookie(COOKIE, "cy")
+    page = client.post("/auth/callback", data={"state": "replayed-state", "code": "c"})
+    assert page.status_code == 400
+    assert "Mae'r ddolen fewngofnodi hon" in html.unescape(page.text)
 
 
 @pytest.mark.parametrize("language, long_date, number", [
