@@ -8,7 +8,6 @@ send the user's access token to another server. Every failure is ``GraphUnavaila
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ import requests
 
 from auth.errors import AuthError
 from auth.http import get_json
+from auth.problems import GUID
 from auth.text import N_
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,6 @@ MEMBER_OF_PATH = "/v1.0/me/transitiveMemberOf?$select=id"
 MAX_PAGES = 50
 MAX_PAGE_BYTES = 1024 * 1024
 _GROUP_TYPE = "#microsoft.graph.group"
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
 class GraphUnavailable(AuthError):
@@ -90,7 +89,7 @@ def _group_ids(page: dict[str, Any], url: str) -> list[str]:
     """The group ids on one page; directory roles and administrative units are skipped."""
     ids = []
     for item in page["value"]:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not _GUID.match(item["id"]):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not GUID.match(item["id"]):
             raise GraphUnavailable(f"Graph page at {_safe(url)} lists an object without a valid id")
         if item.get("@odata.type", _GROUP_TYPE) == _GROUP_TYPE:
             ids.append(item["id"].lower())

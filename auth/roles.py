@@ -18,6 +18,7 @@ from typing import Any
 from auth.permissions import Grant, Permission, Role, RoleDecision, role_sort_key
 from auth.permissions import permissions_for as permissions_for  # re-exported: callers import it from here
 from auth.permissions import work_as_choices as work_as_choices
+from auth.problems import GUID, ConfigProblem, ProblemCollector
 from auth.reloading_file import ReloadingFile
 from auth.role_conditions import (  # Subject and needs_group_overage are re-exported for callers
     APP_ROLES_ANY,
@@ -33,24 +34,10 @@ from auth.role_conditions import needs_group_overage as needs_group_overage
 
 log = logging.getLogger(__name__)
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.IGNORECASE)
 
 
 # --- Config problems
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong in a config file: where it is and how to fix it."""
-
-    file: str
-    key: str
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.message}. Fix: {self.fix}"
 
 
 class RoleConfigError(Exception):
@@ -59,17 +46,6 @@ class RoleConfigError(Exception):
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = list(problems)
         super().__init__("role rules are invalid:\n" + "\n".join(f"  - {p}" for p in self.problems))
-
-
-class _Problems:
-    """Collects problems for one file so validation can carry on past the first."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.items: list[ConfigProblem] = []
-
-    def add(self, key: str, message: str, fix: str) -> None:
-        self.items.append(ConfigProblem(self.file, key, message, fix))
 
 
 @dataclass(frozen=True)
@@ -95,7 +71,7 @@ class RoleRules:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> RoleRules:
         """Read and validate ``path``; raises ``RoleConfigError`` listing every problem."""
-        problems = _Problems(str(path))
+        problems = ProblemCollector(str(path))
         try:
             with open(path, "rb") as file:
                 data = tomllib.load(file)
@@ -115,7 +91,7 @@ class RoleRules:
     @classmethod
     def from_data(cls, data: Mapping[str, Any], *, file: str = "<memory>") -> RoleRules:
         """Validate parsed TOML; raises ``RoleConfigError`` naming ``file`` with every problem found."""
-        problems = _Problems(file)
+        problems = ProblemCollector(file)
         for key in sorted(data.keys() - {"roles", "rules"}):
             problems.add(key, "is not a known section", "use only [roles.<id>] and [[rules]]")
         definitions = _parse_roles(data.get("roles"), problems)
@@ -142,7 +118,7 @@ class RoleRules:
         return RoleDecision(True, roles, permissions, tuple(grants), role_permissions)
 
 
-def _parse_roles(section: object, problems: _Problems) -> dict[Role, RoleDefinition]:
+def _parse_roles(section: object, problems: ProblemCollector) -> dict[Role, RoleDefinition]:
     """``[roles.<id>]`` tables: known role ids, titles in English and Welsh, known permissions."""
     if not isinstance(section, Mapping) or not section:
         problems.add("roles", "is missing or empty", "add a [roles.<id>] table for each portal role")
@@ -165,7 +141,7 @@ def _parse_roles(section: object, problems: _Problems) -> dict[Role, RoleDefinit
     return definitions
 
 
-def _text(table: Mapping[str, Any], key: str, name: str, problems: _Problems) -> str:
+def _text(table: Mapping[str, Any], key: str, name: str, problems: ProblemCollector) -> str:
     """A required, non-empty string value."""
     value = table.get(name)
     if not isinstance(value, str) or not value.strip():
@@ -174,7 +150,7 @@ def _text(table: Mapping[str, Any], key: str, name: str, problems: _Problems) ->
     return value
 
 
-def _parse_permissions(value: object, key: str, problems: _Problems) -> frozenset[Permission]:
+def _parse_permissions(value: object, key: str, problems: ProblemCollector) -> frozenset[Permission]:
     """A list of known permission names."""
     if not isinstance(value, list):
         problems.add(key, "is missing or not a list", 'write permissions = ["resource:action", ...]')
@@ -188,7 +164,7 @@ def _parse_permissions(value: object, key: str, problems: _Problems) -> frozense
     return frozenset(found)
 
 
-def _parse_rules(section: object, definitions: Mapping[Role, Any], problems: _Problems) -> list[Rule]:
+def _parse_rules(section: object, definitions: Mapping[Role, Any], problems: ProblemCollector) -> list[Rule]:
     """``[[rules]]`` entries: a unique name, a non-empty grant of defined roles, and valid conditions."""
     if not isinstance(section, list) or not section:
         problems.add("rules", "is missing or empty", "add at least one [[rules]] entry (or every user is denied)")
@@ -215,7 +191,8 @@ def _parse_rules(section: object, definitions: Mapping[Role, Any], problems: _Pr
     return rules
 
 
-def _parse_grant(value: object, key: str, definitions: Mapping[Role, Any], problems: _Problems) -> tuple[Role, ...]:
+def _parse_grant(value: object, key: str, definitions: Mapping[Role, Any],
+                 problems: ProblemCollector) -> tuple[Role, ...]:
     """A non-empty list of roles that have a ``[roles.<id>]`` table."""
     if not isinstance(value, list) or not value:
         problems.add(key, "is missing or empty", 'write grant = ["<role id>", ...] with at least one role')
@@ -230,7 +207,7 @@ def _parse_grant(value: object, key: str, definitions: Mapping[Role, Any], probl
     return tuple(grant)
 
 
-def _parse_condition(name: str, value: object, key: str, problems: _Problems) -> Condition:
+def _parse_condition(name: str, value: object, key: str, problems: ProblemCollector) -> Condition:
     """A non-empty list of strings, each checked for its kind (GUID for groups, bare domain for domains)."""
     if not isinstance(value, list) or not value:
         problems.add(key, "is not a non-empty list (an empty list never matches)", f'write {name} = ["..."]')
@@ -240,7 +217,7 @@ def _parse_condition(name: str, value: object, key: str, problems: _Problems) ->
         item_key = f"{key}[{index}]"
         if not isinstance(item, str) or not item.strip():
             problems.add(item_key, "is not a non-empty string", 'quote the value: "..."')
-        elif name == GROUPS_ANY and not _GUID.match(item):
+        elif name == GROUPS_ANY and not GUID.match(item):
             fix = "use the group's Object ID from Entra (a GUID like e8a1b2c3-d4e5-...), not its name"
             problems.add(item_key, f"malformed group id {item!r}", fix)
         elif name == UPN_DOMAINS_ANY and not _DOMAIN.match(item):

@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         sessions,
     )
     from portal_app.catalogue_source import check_catalogue_endpoints
-    from portal_app.dev_secret import dev_secret_key
+    from portal_app.settings.dev_secret import dev_secret_key
 
     settings = load_settings(test_config)
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),

@@ -112,9 +112,8 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
         app.extensions["portal.roles"] = RoleRulesSource(settings.roles_file)
     except RoleConfigError as exc:
         from portal_app.settings import ConfigError
-        from portal_app.settings_checks import ConfigProblem
 
-        raise ConfigError([ConfigProblem(p.file, p.key, p.message, p.fix) for p in exc.problems]) from None
+        raise ConfigError(exc.problems) from None
 
     @app.context_processor
     def permission_context():

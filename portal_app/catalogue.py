@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from auth.permissions import Permission
-from portal_app.settings_checks import ConfigProblem
+from auth.problems import ConfigProblem, ProblemCollector
 
 LANGUAGES = ("en", "cy")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -122,7 +122,7 @@ class Catalogue:
     def from_data(cls, data: Mapping[str, Any], *, file: str = "<memory>",
                   endpoints: Collection[str] | None = None) -> Catalogue:
         """Validate parsed TOML; raises ``CatalogueError`` naming ``file`` with every problem found."""
-        problems = _Problems(file)
+        problems = ProblemCollector(file)
         for key in sorted(data.keys() - {"categories", "services"}):
             problems.add(key, "is not a known section", "use only [[categories]] and [[services]]")
         categories = _parse_categories(data.get("categories"), problems)
@@ -132,18 +132,7 @@ class Catalogue:
         return cls(tuple(sorted(categories, key=lambda c: c.order)), tuple(services))
 
 
-class _Problems:
-    """Collects problems for one file so validation can carry on past the first."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.items: list[ConfigProblem] = []
-
-    def add(self, key: str, message: str, fix: str) -> None:
-        self.items.append(ConfigProblem(self.file, key, message, fix))
-
-
-def _tables(section: object, name: str, problems: _Problems) -> list[tuple[str, Mapping[str, Any]]]:
+def _tables(section: object, name: str, problems: ProblemCollector) -> list[tuple[str, Mapping[str, Any]]]:
     """The ``[[name]]`` tables with their keys (``name[3]``); a missing or empty section is a problem."""
     if not isinstance(section, list) or not section:
         problems.add(name, "is missing or empty", f"add at least one [[{name}]] table")
@@ -157,12 +146,12 @@ def _tables(section: object, name: str, problems: _Problems) -> list[tuple[str, 
     return tables
 
 
-def _unknown_keys(table: Mapping[str, Any], key: str, known: set[str], problems: _Problems) -> None:
+def _unknown_keys(table: Mapping[str, Any], key: str, known: set[str], problems: ProblemCollector) -> None:
     for extra in sorted(table.keys() - known):
         problems.add(f"{key}.{extra}", "is not a known key", f"use only {', '.join(sorted(known))}")
 
 
-def _text(table: Mapping[str, Any], key: str, name: str, problems: _Problems, *, required: bool = True) -> str:
+def _text(table: Mapping[str, Any], key: str, name: str, problems: ProblemCollector, *, required: bool = True) -> str:
     """A string value; required ones must not be blank."""
     value = table.get(name, "" if not required else None)
     if not isinstance(value, str) or (required and not value.strip()):
@@ -172,7 +161,7 @@ def _text(table: Mapping[str, Any], key: str, name: str, problems: _Problems, *,
     return value.strip()
 
 
-def _identifier(table: Mapping[str, Any], key: str, seen: set[str], problems: _Problems) -> str:
+def _identifier(table: Mapping[str, Any], key: str, seen: set[str], problems: ProblemCollector) -> str:
     """A unique, URL-safe id (it appears in favourites and in the page)."""
     value = _text(table, key, "id", problems)
     if value and not _ID.match(value):
@@ -184,7 +173,7 @@ def _identifier(table: Mapping[str, Any], key: str, seen: set[str], problems: _P
     return value
 
 
-def _parse_categories(section: object, problems: _Problems) -> list[Category]:
+def _parse_categories(section: object, problems: ProblemCollector) -> list[Category]:
     categories, seen = [], set()
     for key, table in _tables(section, "categories", problems):
         _unknown_keys(table, key, CATEGORY_KEYS, problems)
@@ -199,7 +188,7 @@ def _parse_categories(section: object, problems: _Problems) -> list[Category]:
 
 
 def _parse_services(section: object, category_ids: set[str], endpoints: Collection[str] | None,
-                    problems: _Problems) -> list[Service]:
+                    problems: ProblemCollector) -> list[Service]:
     services, seen = [], set()
     for key, table in _tables(section, "services", problems):
         _unknown_keys(table, key, SERVICE_KEYS, problems)
@@ -221,7 +210,7 @@ def _parse_services(section: object, category_ids: set[str], endpoints: Collecti
     return services
 
 
-def _headings(table: Mapping[str, Any], key: str, problems: _Problems) -> dict[str, str | None]:
+def _headings(table: Mapping[str, Any], key: str, problems: ProblemCollector) -> dict[str, str | None]:
     """The optional sub-heading: when there is one, its Welsh is required too, as for titles."""
     heading = _text(table, key, "heading", problems, required=False) or None
     if heading is None:
@@ -232,7 +221,7 @@ def _headings(table: Mapping[str, Any], key: str, problems: _Problems) -> dict[s
 
 
 def _destination(table: Mapping[str, Any], key: str, endpoints: Collection[str] | None,
-                 problems: _Problems) -> tuple[str | None, str | None]:
+                 problems: ProblemCollector) -> tuple[str | None, str | None]:
     """Exactly one of ``endpoint`` (a page of the portal) or ``url`` (an external https address)."""
     if ("endpoint" in table) == ("url" in table):
         problems.add(key, "needs exactly one of endpoint or url",
@@ -252,7 +241,7 @@ def _destination(table: Mapping[str, Any], key: str, endpoints: Collection[str] 
     return None, url or None
 
 
-def _permission(value: object, key: str, problems: _Problems) -> Permission:
+def _permission(value: object, key: str, problems: ProblemCollector) -> Permission:
     if isinstance(value, str) and value in set(Permission):
         return Permission(value)
     problems.add(key, f"unknown permission {value!r}", f"use one of: {', '.join(Permission)}")
@@ -260,7 +249,7 @@ def _permission(value: object, key: str, problems: _Problems) -> Permission:
     return Permission.ADMIN_VIEW
 
 
-def _flag(table: Mapping[str, Any], key: str, name: str, problems: _Problems) -> bool:
+def _flag(table: Mapping[str, Any], key: str, name: str, problems: ProblemCollector) -> bool:
     value = table.get(name, False)
     if not isinstance(value, bool):
         problems.add(f"{key}.{name}", f"{value!r} is not true or false", f"write {name} = true or leave it out")
@@ -268,7 +257,7 @@ def _flag(table: Mapping[str, Any], key: str, name: str, problems: _Problems) ->
     return value
 
 
-def _retirement(table: Mapping[str, Any], key: str, problems: _Problems) -> date | None:
+def _retirement(table: Mapping[str, Any], key: str, problems: ProblemCollector) -> date | None:
     value = table.get("retires")
     if value is None:
         return None

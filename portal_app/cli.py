@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal_app.settings import ConfigError, load_settings
-from portal_app.settings_display import masked_settings
+from portal_app.settings.display import masked_settings
 
 portal_cli = AppGroup("portal", help="Appointee Portal operations commands.")
 

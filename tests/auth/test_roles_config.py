@@ -171,9 +171,9 @@ def test_a_config_problem_names_the_file_the_key_and_the_fix(tmp_path, text, key
 
     matching = [p for p in problems if p.key == key]
     assert matching, f"no problem at {key}; got {[str(p) for p in problems]}"
-    assert message in matching[0].message
+    assert message in matching[0].problem
     assert fix in matching[0].fix
-    assert matching[0].file == str(tmp_path / "roles.toml")
+    assert matching[0].source == str(tmp_path / "roles.toml")
 
 
 def test_reports_every_problem_at_once(tmp_path):

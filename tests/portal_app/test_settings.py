@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal_app.settings import ConfigError, load_settings
-from portal_app.settings_display import masked_settings
+from portal_app.settings.display import masked_settings
 
 GOOD_ENV = {
     "PORTAL_SECRET_KEY": "k" * 40,

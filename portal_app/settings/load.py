@@ -9,139 +9,19 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portal_app.settings_checks import ConfigProblem, check_settings
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "portal.toml"
-
-# Environment variables are a contract with operations (issue 2): name -> (section, key, kind).
-ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
-    "PORTAL_AUTHORITY": ("auth", "authority", "str"),
-    "PORTAL_CLIENT_ID": ("auth", "client_id", "str"),
-    "PORTAL_CLIENT_SECRET": ("auth", "client_secret", "str"),
-    "PORTAL_CA_BUNDLE": ("auth", "ca_bundle", "str"),
-    "PORTAL_ALLOWED_TENANTS": ("auth", "allowed_tenants", "list"),
-    "PORTAL_EXTERNAL_URL": ("portal", "external_url", "str"),
-    "PORTAL_SECRET_KEY": ("portal", "secret_key", "str"),
-    "PORTAL_DEV_MODE": ("portal", "dev_mode", "bool"),
-    "REDIS_URL": ("session", "redis_url", "str"),
-    "DATABASE_URL": ("database", "url", "str"),
-    "PORTAL_ROLES_FILE": ("roles", "rules_file", "str"),
-    "PORTAL_GRAPH_URL": ("roles", "graph_base_url", "str"),
-    "PORTAL_SERVICES_FILE": ("services", "file", "str"),
-    "PORTAL_DOCUMENTS_FOLDER": ("documents", "folder", "str"),
-}
-SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key")}
-
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "portal": {
-        "external_url": "http://localhost:5000",
-        "secret_key": "",
-        "dev_mode": False,
-        "appointee_domains": ["wjec-appointees.co.uk"],
-        "support_contact": "the WJEC appointee support team (appointees@wjec.co.uk)",
-        "trusted_proxy_hops": 0,
-    },
-    "auth": {
-        "authority": "",
-        "client_id": "",
-        "client_secret": "",
-        "ca_bundle": "",
-        "allowed_tenants": [],
-        "scopes": [],
-        "http_timeout_seconds": 10.0,
-        "flow_lifetime_seconds": 600,
-        "clock_skew_seconds": 300,
-        "required_auth_context": "",
-    },
-    "session": {
-        "redis_url": "",
-        "file_dir": "var/sessions",
-        "idle_timeout_minutes": 30,
-        "absolute_lifetime_hours": 8,
-        "silent_sign_in": True,
-        "silent_sign_in_paths": ["/"],
-        "silent_retry_minutes": 5,
-        "refresh_minutes": 30,
-    },
-    "database": {
-        "url": "",
-    },
-    "roles": {
-        "rules_file": "config/roles.toml",
-        "graph_base_url": "https://graph.microsoft.com",
-        "graph_scopes": ["GroupMember.Read.All"],
-    },
-    "services": {
-        "file": "config/services.toml",
-    },
-    "documents": {
-        "folder": "config/demo-documents",
-    },
-}
-
-
-class ConfigError(Exception):
-    """The configuration has problems; ``problems`` lists every one of them."""
-
-    def __init__(self, problems: list[ConfigProblem]) -> None:
-        self.problems = problems
-        super().__init__(
-            "The portal's configuration has problems:\n" + "\n".join(f"  - {p}" for p in problems)
-        )
-
-
-@dataclass(frozen=True)
-class PortalSettings:
-    """The effective configuration, typed and checked."""
-
-    external_url: str
-    secret_key: str
-    dev_mode: bool
-    appointee_domains: tuple[str, ...]
-    support_contact: str
-    trusted_proxy_hops: int
-    authority: str
-    client_id: str
-    client_secret: str
-    ca_bundle: str
-    allowed_tenants: tuple[str, ...]
-    scopes: tuple[str, ...]
-    http_timeout_seconds: float
-    flow_lifetime_seconds: int
-    clock_skew_seconds: int
-    required_auth_context: str
-    redis_url: str
-    session_file_dir: Path
-    idle_timeout_minutes: int
-    absolute_lifetime_hours: int
-    silent_sign_in: bool
-    silent_sign_in_paths: tuple[str, ...]
-    silent_retry_minutes: int
-    refresh_minutes: int
-    database_url: str
-    roles_file: Path
-    graph_base_url: str
-    graph_scopes: tuple[str, ...]
-    services_file: Path
-    documents_folder: Path
-    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def uses_https(self) -> bool:
-        return self.external_url.startswith("https://")
-
-    @property
-    def redirect_uri(self) -> str:
-        return self.external_url.rstrip("/") + "/auth/callback"
-
-    def url_for_path(self, path: str) -> str:
-        """An absolute URL on the portal, built from configuration (never from the Host header)."""
-        return self.external_url.rstrip("/") + path
+from auth.problems import ConfigProblem
+from portal_app.settings.checks import check_settings
+from portal_app.settings.model import (
+    DEFAULT_CONFIG_FILE,
+    DEFAULTS,
+    ENVIRONMENT_OVERRIDES,
+    PROJECT_ROOT,
+    ConfigError,
+    PortalSettings,
+)
 
 
 def load_settings(test_config: Mapping[str, Any] | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from portal_app.settings import DEFAULTS, SECRET_KEYS, PortalSettings
+from portal_app.settings.model import DEFAULTS, SECRET_KEYS, PortalSettings
 
 
 def masked_settings(settings: PortalSettings) -> list[tuple[str, str, str]]:

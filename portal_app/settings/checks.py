@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from auth.problems import GUID, ConfigProblem
 from portal_app.redis_connect import redis_url_problem
 
 if TYPE_CHECKING:
-    from portal_app.settings import PortalSettings
+    from portal_app.settings.model import PortalSettings
 
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MIN_SECRET_KEY_LENGTH = 32
 # Values copied from tutorials or our own examples are as good as no key at all.
 KNOWN_WEAK_KEYS = {"dev", "secret", "changeme", "change-me", "please-change-me", "portal-dev-secret-key"}
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One problem in the configuration: where it comes from, which key, what is wrong and the fix."""
-
-    source: str
-    key: str
-    problem: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.key}: {self.problem}. Fix: {self.fix}."
 
 
 def check_settings(settings: PortalSettings) -> list[ConfigProblem]:
