@@ -34,3 +34,13 @@ def safe_next(candidate: str | None, default: str = DEFAULT_NEXT) -> str:
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in decoded):
         return default
     return candidate
+
+
+# Paths that must never be a post-sign-in destination (they would loop or sign out again).
+NOT_A_DESTINATION = ("/login", "/auth/", "/logout")
+
+
+def next_destination(candidate: str | None) -> str:
+    """Where to land after sign-in: ``candidate`` if safe and not a sign-in route, else All Services."""
+    path = safe_next(candidate)
+    return DEFAULT_NEXT if path.startswith(NOT_A_DESTINATION) else path

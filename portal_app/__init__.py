@@ -15,27 +15,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth_views,
         authorization,
         cli,
-        clock,
         database,
         documents,
         emi,
-        errors,
         guards,
-        health,
-        i18n,
         iamis,
         identity,
         link_check,
-        logs,
-        metrics,
         pages,
-        proxy,
-        security_headers,
         services_views,
         session_control,
         sessions,
+        web,
     )
     from portal_app.catalogue_source import check_catalogue_endpoints
+    from portal_app.metrics_wiring import wire_checks
     from portal_app.settings.dev_secret import dev_secret_key
 
     settings = load_settings(test_config)
@@ -52,20 +46,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config and "flask" in test_config:
         app.config.update(test_config["flask"])
     app.extensions["portal.settings"] = settings
-    clock.init_app(app)
-    logs.init_app(app)
-    i18n.init_app(app)
+    web.init_app(app, settings)
     sessions.init_app(app, settings)
     identity.init_app(app, settings)
     authorization.init_app(app, settings)
-    errors.init_app(app)
     guards.init_app(app)
-    security_headers.init_app(app, settings)
     cli.init_app(app)
-    metrics.init_app(app)
-    proxy.init_app(app, settings)
     database.init_app(app, settings)
-    for module in (pages, auth_views, session_control, health, emi, iamis, services_views, documents, link_check):
+    wire_checks(app)
+    for module in (pages, auth_views, session_control, emi, iamis, services_views, documents, link_check):
         app.register_blueprint(module.bp)
 
     @app.context_processor

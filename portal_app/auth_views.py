@@ -14,11 +14,11 @@ from auth import user_session
 from auth.flow_state import new_browser_secret
 from auth.redirects import safe_next
 from auth.signin import SilentSignInFailed
-from portal_app import clock
 from portal_app.authorization import decide_roles, store_decision
 from portal_app.identity import identity_services
 from portal_app.sessions import index_session, rotate_session_id
 from portal_app.silent import forget_hint, remember_hint, sign_in_page
+from portal_app.web import clock
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)

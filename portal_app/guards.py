@@ -8,9 +8,9 @@ import logging
 from flask import Flask, current_app, g, request, session
 
 from auth import user_session
-from portal_app import clock
 from portal_app.silent import send_to_sign_in
 from portal_app.token_refresh import refresh_if_due
+from portal_app.web import clock
 
 log = logging.getLogger(__name__)
 

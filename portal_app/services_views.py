@@ -11,7 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from auth import user_session
 from auth.permissions import work_as_choices
-from portal_app import clock, i18n
 from portal_app.authorization import current_decision, current_permissions, current_work_as
 from portal_app.catalogue import Service, localized
 from portal_app.catalogue_menu import MenuSection, build_menu, normalise_query, visible_services
@@ -19,13 +18,14 @@ from portal_app.catalogue_source import current_catalogue
 from portal_app.data.favourites import add_favourite, favourite_ids, remove_favourite
 from portal_app.database import database, db_session
 from portal_app.guards import login_required
+from portal_app.web import clock, i18n
 
 log = logging.getLogger(__name__)
 bp = Blueprint("services", __name__, url_prefix="/services")
 
 
 def current_language() -> str:
-    """The UI language: ``cy`` or ``en`` (chosen by portal_app.i18n)."""
+    """The UI language: ``cy`` or ``en`` (chosen by portal_app.web.i18n)."""
     return i18n.current_language()
 
 

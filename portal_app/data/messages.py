@@ -1,7 +1,7 @@
 """Messages the data layer shows to users: an English template marked with ``N_`` and its parameters, no Flask.
 
 A ``Message`` reads as its English text (logs, tests, the CLI); the web layer translates the template and
-fills in the parameters when it shows the message (``portal_app.messages``).
+fills in the parameters when it shows the message (``portal_app.web.messages``).
 """
 
 from __future__ import annotations

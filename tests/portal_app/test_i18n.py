@@ -17,8 +17,8 @@ from werkzeug.exceptions import BadRequest, Forbidden, ImATeapot, MethodNotAllow
 
 from auth.errors import InvalidState
 from portal_app.catalogue import Catalogue, CatalogueError, localized
-from portal_app.errors import http_error_description
-from portal_app.i18n import COOKIE
+from portal_app.web.errors import http_error_description
+from portal_app.web.i18n import COOKIE
 from tests.support.servers import REPO_ROOT
 
 TRANSLATIONS = REPO_ROOT / "translations"

@@ -8,7 +8,7 @@ import pytest
 import requests
 import responses
 
-from portal_app.i18n import COOKIE
+from portal_app.web.i18n import COOKIE
 from tests.portal_app.conftest_services import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_services import DEMO_USERS, sign_in_as
 from tests.portal_app.test_i18n import VisibleText

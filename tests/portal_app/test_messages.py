@@ -6,8 +6,8 @@ import pytest
 
 from portal_app.data.messages import Message
 from portal_app.data.validation import parse_mark
-from portal_app.i18n import COOKIE
-from portal_app.messages import message_text, status_meaning
+from portal_app.web.i18n import COOKIE
+from portal_app.web.messages import message_text, status_meaning
 
 CODES = {"A": "Absent", "CF": "Carried forward"}
 

@@ -6,7 +6,7 @@ import pytest
 import responses
 
 from portal_app import create_app
-from portal_app.metrics import REGISTRY, authority_endpoint
+from portal_app.web.metrics import REGISTRY, authority_endpoint
 from tests.portal_app.conftest import SignInActions, portal_test_config
 from tests.support.fake_entra import TOKEN_URL
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from auth.errors import AuthError
 from auth.stores import StoreUnavailable
+from portal_app.web.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ _TITLES = {
 }
 
 
-def _page(status: int, description: str, *, error_code: str | None = None, reference: str | None = None):
-    reference = reference or uuid.uuid4().hex[:12]
-    response = render_template("error.html", status=status, title=_TITLES.get(status) or _("Something went wrong"),
-                               description=description, error_code=error_code, reference=reference)
+def error_page(status: int, description: str, *, title: str | None = None, error_code: str | None = None):
+    """The friendly error page, quoting this request's id as the reference (the same id as in its log lines)."""
+    response = render_template("error.html", status=status, description=description, error_code=error_code,
+                               title=title or _TITLES.get(status) or _("Something went wrong"),
+                               reference=request_id())
     headers = {"Cache-Control": "no-store"}
     if status == 503:
         headers["Retry-After"] = "10"
@@ -36,19 +37,18 @@ def _page(status: int, description: str, *, error_code: str | None = None, refer
 
 
 def handle_auth_error(exc: AuthError):
-    reference = uuid.uuid4().hex[:12]
     event = "access_denied" if exc.status_code == 403 else "sign_in"
     log.warning("refused (%s): %s", exc.error, exc.reason, extra={
         "event": event, "outcome": "refused", "error": exc.error, "reason": exc.reason,
-        "reference": reference, "path": request.path})
+        "reference": request_id(), "path": request.path})
     # auth/ has no Flask: its descriptions are English marked with N_, translated here as they are shown.
-    return _page(exc.status_code, _(str(exc.description)), error_code=exc.error, reference=reference)
+    return error_page(exc.status_code, _(str(exc.description)), error_code=exc.error)
 
 
 def handle_http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400:
         return exc
-    return _page(exc.code, http_error_description(exc))
+    return error_page(exc.code, http_error_description(exc))
 
 
 def http_error_description(exc: HTTPException) -> str:
@@ -68,20 +68,20 @@ def http_error_description(exc: HTTPException) -> str:
 
 def handle_store_unavailable(exc: StoreUnavailable):
     log.error("session store unavailable: %s", exc)
-    return _page(503, _("The portal cannot reach its session store right now. Please try again in a moment."))
+    return error_page(503, _("The portal cannot reach its session store right now. Please try again in a moment."))
 
 
 def handle_unexpected(exc: Exception):
-    reference = uuid.uuid4().hex[:12]
-    log.exception("unexpected error, reference %s", reference)
-    return _page(500, _("Something went wrong on our side. Please try again; if it keeps happening, "
-                        "quote the reference below."), reference=reference)
+    log.exception("unexpected error, reference %s", request_id())
+    return error_page(500, _("Something went wrong on our side. Please try again; if it keeps happening, "
+                             "quote the reference below."))
 
 
 def refuse_while_store_down():
     """Requests whose session could not be read get a 503, not a page built on an empty session."""
     if g.get("session_store_error") and request.endpoint not in ("health.healthz", "health.readyz", "static"):
-        return _page(503, _("The portal cannot reach its session store right now. Please try again in a moment."))
+        return error_page(503, _("The portal cannot reach its session store right now. Please try again in a "
+                                 "moment."))
     return None
 
 

@@ -10,10 +10,10 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, ur
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext
 
 from auth.permissions import Role
-from auth.redirects import safe_next
-from portal_app.auth_views import next_destination
-from portal_app.messages import message_text, status_meaning
+from auth.redirects import next_destination, safe_next
 from portal_app.settings import PROJECT_ROOT
+from portal_app.web.cookies import set_cookie
+from portal_app.web.messages import message_text, status_meaning
 
 LANGUAGES = ("en", "cy")  # the first is the fallback
 LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}  # each in its own language, as the switch shows them
@@ -99,10 +99,8 @@ def choose(code: str):
         abort(404, description=gettext("That language is not available. Choose Cymraeg or English."))
     candidate = request.values.get("next") or "/"
     response = redirect(_return_path(candidate), code=303)
-    settings = current_app.extensions["portal.settings"]
-    # Read only on the server, so HttpOnly; Lax because a language choice needs no cross-site requests.
-    response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, secure=settings.uses_https, httponly=True,
-                        samesite="Lax", path="/")
+    # Lax because a language choice needs no cross-site requests.
+    set_cookie(response, COOKIE, code, max_age=COOKIE_MAX_AGE)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -41,6 +41,13 @@ def _assign_request_id() -> None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
+def request_id() -> str:
+    """This request's id: in each of its log lines, and the reference its error page asks the user to quote."""
+    if "request_id" not in g:
+        _assign_request_id()
+    return g.request_id
+
+
 def _echo_request_id(response):
     if g.get("request_id"):
         response.headers["X-Request-Id"] = g.request_id

@@ -1,7 +1,8 @@
 """Prometheus metrics at /metrics: sign-ins by outcome, callback latency, authority calls, session store errors.
 
 Counting needs no changes elsewhere: sign-in outcomes and store errors come from the log records the portal
-already writes (a logging handler), authority calls from a wrapper on the identity services' HTTP session.
+already writes (a handler on the ``portal_app`` logger, so every module below it counts wherever it lives),
+authority calls from a wrapper the sign-in services put on their HTTP session (``instrument_http``).
 
 Access: /metrics answers only (a) a request carrying ``Authorization: Bearer $PORTAL_METRICS_TOKEN`` when
 that variable is set, or (b) a direct request from loopback without any X-Forwarded-* header (a reverse
@@ -50,8 +51,9 @@ AUTHORITY_ERRORS = Counter("portal_authority_errors_total",
 STORE_ERRORS = Counter("portal_session_store_errors_total", "Session store (Redis) failures seen by pages.",
                        registry=REGISTRY)
 
-# Loggers whose records carry the events we count (see portal_app/auth_views.py, errors.py, sessions.py).
-_COUNTED_LOGGERS = ("portal_app.auth_views", "portal_app.errors", "portal_app.sessions")
+# The parent of every portal module's logger: the sign-in views, the error handler and the session backend log
+# the events counted here, and their records propagate to it.
+_COUNTED_LOGGER = "portal_app"
 
 
 class EventCounter(logging.Handler):
@@ -137,16 +139,14 @@ def metrics():
 
 
 def init_app(app: Flask) -> None:
-    """Register /metrics, the callback timer, the log-record counter and the authority call wrapper."""
+    """Register /metrics, the callback timer and the log-record counter."""
     app.extensions["portal.metrics_token"] = os.environ.get("PORTAL_METRICS_TOKEN", "")
     app.register_blueprint(bp)
     app.before_request(_start_timer)
     app.after_request(_observe)
-    for name in _COUNTED_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(h, EventCounter) for h in logger.handlers):
-            logger.addHandler(EventCounter())
-        # Counting needs the INFO records (sign-in successes) even where logging is left at WARNING (tests).
-        if logger.getEffectiveLevel() > logging.INFO:
-            logger.setLevel(logging.INFO)
-    instrument_http(app.extensions["portal.identity"].http)
+    logger = logging.getLogger(_COUNTED_LOGGER)
+    if not any(isinstance(h, EventCounter) for h in logger.handlers):
+        logger.addHandler(EventCounter())
+    # Counting needs the INFO records (sign-in successes) even where logging is left at WARNING (tests).
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)

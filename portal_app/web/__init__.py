@@ -1,0 +1,21 @@
+"""HTTP plumbing every page shares: clock, request ids and logs, Cymraeg/English, error pages, security headers,
+the reverse proxy, metrics and health. Nothing here knows about sign-in, the catalogue or marks."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal_app.settings import PortalSettings
+from portal_app.web import clock, errors, health, i18n, logs, metrics, proxy, security_headers
+
+
+def init_app(app: Flask, settings: PortalSettings) -> None:
+    # Order matters once: the request id exists before anything logs, the language before any page renders.
+    clock.init_app(app)
+    logs.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    security_headers.init_app(app, settings)
+    metrics.init_app(app)
+    proxy.init_app(app, settings)
+    app.register_blueprint(health.bp)
