@@ -1,5 +1,7 @@
 """What the portal keeps about a signed-in user in the server-side session, under namespaced keys.
 
+This module owns every session key: sign-in writes them all in one call (``start``), token refresh and
+"Work as" each through one function here, so the stored format is described in one place.
 Works on any mutable mapping (Flask's session in the app, a dict in tests).
 """
 
@@ -7,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 
 from auth.tokens import Identity
 
@@ -17,13 +19,15 @@ LAST_SEEN = "auth.last_seen"
 TOKEN_CACHE = "auth.token_cache"
 CSRF = "auth.csrf"
 REFRESHED_AT = "auth.refreshed_at"
+ROLES = "auth.roles"
+WORK_AS = "auth.work_as"
 # The idle clock is written back at most this often, so a page view costs one store read, not a write too.
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
 
 def start(session: MutableMapping, identity: Identity, *, token_cache: str, now: float,
-          login_hint: str | None = None) -> None:
-    """Replace whatever the session held with a freshly signed-in user."""
+          login_hint: str | None = None, roles: Mapping | None = None) -> None:
+    """Replace whatever the session held with a freshly signed-in user and their roles decision."""
     session.clear()
     session[USER] = {
         "tid": identity.tenant_id, "oid": identity.object_id, "sub": identity.subject,
@@ -35,14 +39,16 @@ def start(session: MutableMapping, identity: Identity, *, token_cache: str, now:
     session[REFRESHED_AT] = now
     session[TOKEN_CACHE] = token_cache
     session[CSRF] = secrets.token_urlsafe(32)
+    if roles is not None:
+        session[ROLES] = dict(roles)
 
 
-def current_user(session: MutableMapping) -> dict | None:
+def current_user(session: Mapping) -> dict | None:
     user = session.get(USER)
     return user if isinstance(user, dict) and user.get("oid") and user.get("tid") else None
 
 
-def expired_reason(session: MutableMapping, *, now: float, idle_seconds: float,
+def expired_reason(session: Mapping, *, now: float, idle_seconds: float,
                    absolute_seconds: float) -> str | None:
     """Why the signed-in session is over ("idle", "absolute"), or None while it is still good."""
     signed_in_at = session.get(SIGNED_IN_AT)
@@ -69,6 +75,39 @@ def csrf_token(session: MutableMapping) -> str:
     return token
 
 
-def csrf_matches(session: MutableMapping, submitted: str | None) -> bool:
+def csrf_matches(session: Mapping, submitted: str | None) -> bool:
     expected = session.get(CSRF)
     return bool(expected and submitted) and hmac.compare_digest(str(expected), str(submitted))
+
+
+def stored_roles(session: Mapping) -> object:
+    """The roles decision as stored at sign-in or the last refresh (``RoleDecision.from_session`` reads it)."""
+    return session.get(ROLES)
+
+
+def chosen_work_as(session: Mapping) -> object:
+    return session.get(WORK_AS)
+
+
+def choose_work_as(session: MutableMapping, role: str) -> None:
+    session[WORK_AS] = role
+
+
+def token_cache(session: Mapping) -> str:
+    return session.get(TOKEN_CACHE, "")
+
+
+def refreshed_at(session: Mapping) -> float:
+    return float(session.get(REFRESHED_AT, 0) or 0)
+
+
+def refreshed(session: MutableMapping, *, token_cache: str, roles: Mapping, now: float) -> None:
+    """A successful token refresh: the new cache, the roles decided again, and when."""
+    session[TOKEN_CACHE] = token_cache
+    session[ROLES] = dict(roles)
+    session[REFRESHED_AT] = now
+
+
+def postpone_refresh(session: MutableMapping, *, until: float, every_seconds: float) -> None:
+    """Make the next refresh fall due at ``until`` (the authority was away; try again then, not every request)."""
+    session[REFRESHED_AT] = until - every_seconds

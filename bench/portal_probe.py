@@ -10,7 +10,7 @@ from flask import g
 from markupsafe import escape
 
 from portal_app import create_app
-from portal_app.guards import login_required
+from portal_app.signin.gate import login_required
 
 app = create_app()
 

@@ -1,4 +1,5 @@
-"""The mark-input database in the web app: one engine per app, one SQLAlchemy session per request.
+"""The marks database in the web app: one engine per app, one SQLAlchemy session per request, the schema check
+for /readyz, and the operations commands (`portal migrate|import|seed-demo|prepare-data`).
 
 Production never migrates implicitly (``portal migrate`` is an operations step, and /readyz reports a schema
 behind head); only dev mode on the embedded SQLite default migrates itself, so ``./scripts/run`` just works.
@@ -8,18 +9,27 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from flask import Flask, current_app, g, render_template
+import click
+from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal_app.data.db import init_engine, make_session_factory
+from portal_app.cli import portal_cli
+from portal_app.data.csvrows import ImportReport
+from portal_app.data.db import init_engine, make_session_factory, session_scope
+from portal_app.data.imports import IMPORT_ORDER, import_directory
 from portal_app.data.migrate import upgrade_to_head
+from portal_app.data.seed import SeedError, seed_demo
 from portal_app.settings import PROJECT_ROOT, PortalSettings
+from portal_app.web.errors import error_page
+from portal_app.web.health import add_readiness_check
+from portal_app.web.logs import request_id
 
 log = logging.getLogger(__name__)
 DEFAULT_SQLITE_FILE = PROJECT_ROOT / "var" / "portal.sqlite3"
@@ -96,20 +106,116 @@ def schema_problem(app: Flask | None = None) -> str | None:
 
 def _database_unavailable(exc: SQLAlchemyError):
     """Any database failure outside a view's own handling: a 503 page, never a traceback."""
-    reference = uuid.uuid4().hex[:12]
-    log.error("database unavailable (reference %s): %s", reference, type(exc).__name__, exc_info=exc)
-    page = render_template("error.html", status=503, title=_("The portal is busy"), error_code=None,
-                           reference=reference,
-                           description=_("The portal cannot reach its database right now. Please try again "
-                                         "in a moment."))
-    return page, 503, {"Retry-After": "10", "Cache-Control": "no-store"}
+    log.error("database unavailable (reference %s): %s", request_id(), type(exc).__name__, exc_info=exc)
+    return error_page(503, _("The portal cannot reach its database right now. Please try again in a moment."))
+
+
+
+# --- Operations commands
+
+KINDS = {name.removesuffix(".csv"): importer for name, importer in IMPORT_ORDER}
+
+
+class _NothingWritten(Exception):
+    """Raised inside the transaction so that a file with errors rolls back everything."""
+
+
+def _migrate() -> None:
+    state = database()
+    upgrade_to_head(state.url)
+    click.echo("Database schema is at head.")
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command() -> None:
+    """Bring the database schema to head (never drops marks)."""
+    _migrate()
+
+
+def _echo_report(name: str, report: ImportReport) -> None:
+    click.echo(f"{name}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+               f"{len(report.errors)} error(s)")
+    for error in report.errors:
+        click.echo(f"  {name} {error}", err=True)
+
+
+def _import(path: Path, kind: str | None) -> dict[str, ImportReport]:
+    """Reports for a directory (every known file, in dependency order) or for one file of ``kind``."""
+    state = database()
+    try:
+        with session_scope(state.sessions) as session:
+            if path.is_dir():
+                if kind:
+                    raise click.UsageError("--kind applies to a single file, not a directory")
+                reports = import_directory(session, path)
+            else:
+                kind = kind or path.stem
+                if kind not in KINDS:
+                    raise click.UsageError(f"cannot tell what {path.name} holds: pass --kind "
+                                           f"({'|'.join(KINDS)})")
+                reports = {path.name: KINDS[kind](session, path)}
+            if not all(report.ok for report in reports.values()):
+                raise _NothingWritten(reports)
+    except _NothingWritten as exc:
+        return exc.args[0]
+    return reports
+
+
+@click.command("import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--kind", type=click.Choice(list(KINDS)), help="What a single file holds (default: its name).")
+@with_appcontext
+def import_command(source: Path, kind: str | None) -> None:
+    """Import CSVs: every row is checked; any error means nothing is written (exit status 1)."""
+    problem = schema_problem()
+    if problem:
+        raise click.ClickException(problem)
+    reports = _import(source, kind)
+    if not reports:
+        raise click.ClickException(f"no import files in {source} (expected: "
+                                   f"{', '.join(name for name, _ in IMPORT_ORDER)})")
+    for name, report in reports.items():
+        _echo_report(name, report)
+    if not all(report.ok for report in reports.values()):
+        click.echo("Nothing was written: fix the lines above and import again.", err=True)
+        raise SystemExit(1)
+
+
+def _seed() -> None:
+    state = database()
+    try:
+        with session_scope(state.sessions) as session:
+            reports = seed_demo(session)
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, report in reports.items():
+        _echo_report(name, report)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Load the demo data for the emulator's demo users (idempotent)."""
+    problem = schema_problem()
+    if problem:
+        raise click.ClickException(problem)
+    _seed()
+
+
+@click.command("prepare-data")
+@with_appcontext
+def prepare_data_command() -> None:
+    """Migrate, then seed the demo data; running it again changes nothing."""
+    _migrate()
+    _seed()
+
+
+COMMANDS = (migrate_command, import_command, seed_demo_command, prepare_data_command)
 
 
 def init_app(app: Flask, settings: PortalSettings) -> None:
     """Bind the engine (no connection is made here), the per-request session and the data CLI commands."""
-    from portal_app.cli import portal_cli
-    from portal_app.database_cli import COMMANDS
-
     url = effective_url(settings)
     if not settings.database_url:
         DEFAULT_SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -122,5 +228,6 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
     )
     app.teardown_appcontext(_close_session)
     app.register_error_handler(SQLAlchemyError, _database_unavailable)
+    add_readiness_check(app, "database", lambda: schema_problem(app))
     for command in COMMANDS:
         portal_cli.add_command(command)

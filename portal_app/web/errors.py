@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -77,17 +77,8 @@ def handle_unexpected(exc: Exception):
                              "quote the reference below."))
 
 
-def refuse_while_store_down():
-    """Requests whose session could not be read get a 503, not a page built on an empty session."""
-    if g.get("session_store_error") and request.endpoint not in ("health.healthz", "health.readyz", "static"):
-        return error_page(503, _("The portal cannot reach its session store right now. Please try again in a "
-                                 "moment."))
-    return None
-
-
 def init_app(app: Flask) -> None:
     app.register_error_handler(AuthError, handle_auth_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StoreUnavailable, handle_store_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
-    app.before_request(refuse_while_store_down)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext
 
-from auth.permissions import Role
 from auth.redirects import next_destination, safe_next
 from portal_app.settings import PROJECT_ROOT
 from portal_app.web.cookies import set_cookie
@@ -55,17 +54,6 @@ def language_switch() -> list[dict[str, str]]:
     here = request.full_path.rstrip("?") if request.query_string else request.path
     return [{"code": code, "name": LANGUAGE_NAMES[code], "href": url_for("i18n.choose", code=code, next=here)}
             for code in LANGUAGES if code != current_language()]
-
-
-def role_title(role: str) -> str:
-    """A role id (``team_leader``) as users read it, in their language: titles come from config/roles.toml."""
-    try:
-        definition = current_app.extensions["portal.roles"].current().definitions.get(Role(role))
-    except (KeyError, ValueError):
-        definition = None
-    if definition is None:
-        return role.replace("_", " ").title()
-    return definition.title_cy if current_language() == "cy" else definition.title
 
 
 def status_name(status: str) -> str:
@@ -119,7 +107,7 @@ def i18n_context() -> dict:
     """Template helpers: the page language, the switch, and formats for the chosen language."""
     g.lang = current_language()
     return {"html_lang": g.lang, "language_switch": language_switch, "format_date": format_date,
-            "format_datetime": format_datetime, "format_decimal": format_decimal, "role_title": role_title,
+            "format_datetime": format_datetime, "format_decimal": format_decimal,
             "status_name": status_name, "support_contact": support_contact(), "message_text": message_text,
             "status_meaning": status_meaning}
 

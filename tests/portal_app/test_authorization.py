@@ -10,8 +10,8 @@ from flask import Blueprint
 
 from auth.permissions import Permission
 from portal_app import create_app
-from portal_app.authorization import require_permission
 from portal_app.settings import PROJECT_ROOT
+from portal_app.signin.gate import require_permission
 from tests.portal_app.conftest import SignInActions, portal_test_config
 
 GRAPH = "https://graph.example.test"

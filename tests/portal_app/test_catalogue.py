@@ -11,9 +11,9 @@ import pytest
 
 from auth.permissions import Permission
 from portal_app import create_app
-from portal_app.catalogue import Catalogue, CatalogueError, Category, localized
-from portal_app.catalogue_menu import FAVOURITES, build_menu, normalise_query, visible_services
-from portal_app.catalogue_source import CatalogueSource
+from portal_app.catalogue.menu import FAVOURITES, build_menu, normalise_query, visible_services
+from portal_app.catalogue.model import Catalogue, CatalogueError, Category, localized
+from portal_app.catalogue.source import CatalogueSource
 from portal_app.settings import PROJECT_ROOT, ConfigError
 from tests.portal_app.conftest import portal_test_config
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal_app.data.models import Component
-from portal_app.documents import documents_for
+from portal_app.marks.documents import documents_for
 from portal_app.settings import PROJECT_ROOT
 from tests.portal_app.conftest import SignInActions
 from tests.portal_app.conftest_services import *  # noqa: F403 - the fixtures

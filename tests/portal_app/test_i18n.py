@@ -16,7 +16,7 @@ from flask_babel import format_date, format_decimal
 from werkzeug.exceptions import BadRequest, Forbidden, ImATeapot, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from auth.errors import InvalidState
-from portal_app.catalogue import Catalogue, CatalogueError, localized
+from portal_app.catalogue.model import Catalogue, CatalogueError, localized
 from portal_app.web.errors import http_error_description
 from portal_app.web.i18n import COOKIE
 from tests.support.servers import REPO_ROOT

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 
 from portal_app import create_app
-from portal_app.sessions import SESSION_KEY_PREFIX
+from portal_app.signin.backend import SESSION_KEY_PREFIX
 from tests.portal_app.conftest import portal_test_config, query_of
 
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Collection
 from flask import Flask, current_app
 
 from auth.reloading_file import ReloadingFile
-from portal_app.catalogue import Catalogue, CatalogueError
+from portal_app.catalogue.model import Catalogue, CatalogueError
+from portal_app.settings import ConfigError
 
 log = logging.getLogger(__name__)
 EXTENSION = "portal.catalogue"
@@ -29,13 +30,11 @@ class CatalogueSource(ReloadingFile[Catalogue]):
                          errors=CatalogueError, applies="menus show it from the next page load")
 
 
-def check_catalogue_endpoints(app: Flask) -> None:
+def load_catalogue(app: Flask) -> None:
     """Load the catalogue once every blueprint is registered; every problem stops start-up at once.
 
-    Called at the end of ``create_app``: internal endpoints can only be checked when all pages exist.
+    Internal endpoints can only be checked when all pages exist: the catalogue is initialised last.
     """
-    from portal_app.settings import ConfigError
-
     settings = app.extensions["portal.settings"]
     try:
         app.extensions[EXTENSION] = CatalogueSource(settings.services_file, lambda: set(app.view_functions))

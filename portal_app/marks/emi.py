@@ -9,22 +9,21 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.permissions import Permission
-from portal_app.authorization import require_permission
 from portal_app.data.access import own_allocation
 from portal_app.data.errors import DataError, IncompleteSheet, InvalidMarks, StaleSheet
 from portal_app.data.marks import list_examiner_components, load_mark_sheet, save_marks, submit_sheet
 from portal_app.database import db_session
-from portal_app.mark_input import (
+from portal_app.marks.common import (
     audit_context,
     csrf_token,
     current_appointee,
     expected_version,
     handle_data_error,
     require_csrf,
-    restored_values,
-    stash_and_sign_in,
     typed_values,
 )
+from portal_app.marks.stash import restored_values, stash_and_sign_in
+from portal_app.signin.gate import require_permission
 
 log = logging.getLogger(__name__)
 bp = Blueprint("emi", __name__, url_prefix="/emi")

@@ -5,23 +5,22 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
-from auth import user_session
 from auth.permissions import work_as_choices
-from portal_app.authorization import current_decision, current_permissions, current_work_as
-from portal_app.catalogue import Service, localized
-from portal_app.catalogue_menu import MenuSection, build_menu, normalise_query, visible_services
-from portal_app.catalogue_source import current_catalogue
+from portal_app.catalogue.menu import MenuSection, build_menu, normalise_query, visible_services
+from portal_app.catalogue.model import Service, localized
+from portal_app.catalogue.source import current_catalogue
 from portal_app.data.favourites import add_favourite, favourite_ids, remove_favourite
 from portal_app.database import database, db_session
-from portal_app.guards import login_required
+from portal_app.signin.gate import csrf_token, login_required, require_csrf
+from portal_app.signin.roles import current_decision, current_permissions, current_work_as
 from portal_app.web import clock, i18n
 
 log = logging.getLogger(__name__)
-bp = Blueprint("services", __name__, url_prefix="/services")
+bp = Blueprint("services", __name__)
 
 
 def current_language() -> str:
@@ -81,23 +80,24 @@ def service_link(service: Service) -> str:
     return service.url if service.external else url_for(service.endpoint)
 
 
-def services_page():
-    """All Services: only what the user's permissions open, narrowed by ``?q=`` when the form is sent."""
+@bp.get("/services")
+@login_required
+def index():
+    """All Services: only what the user's permissions open (``?q=`` narrows it); a clear page when nothing."""
     query = normalise_query(request.args.get("q"))
     sections = menu_for_user(query)
     return render_template("services.html", sections=sections, query=query,
                            has_services=bool(my_services()), favourites=set(my_favourites()),
                            favourites_unavailable=g.get("favourites_unavailable", False),
                            work_as_choices=work_as_choices(current_decision()),
-                           work_as=current_work_as(), csrf_token=user_session.csrf_token(session))
+                           work_as=current_work_as(), csrf_token=csrf_token())
 
 
-@bp.post("/favourites")
+@bp.post("/services/favourites")
 @login_required
 def star():
     """Star (``action=add``) or unstar (``action=remove``) a service the user may open; back to the page."""
-    if not user_session.csrf_matches(session, request.form.get("csrf_token")):
-        abort(400, description=_("This form has expired. Please try again."))
+    require_csrf()
     action, service_id = request.form.get("action"), request.form.get("service", "")
     if action not in ("add", "remove"):
         abort(400, description=_("Choose whether to add or remove the favourite."))
@@ -112,7 +112,7 @@ def star():
     database.commit()
     log.info("favourite changed", extra={"event": "favourite", "action": action, "service": service_id,
                                          "oid": user["oid"]})
-    return redirect(url_for("pages.services", q=request.form.get("q") or None), code=303)
+    return redirect(url_for("services.index", q=request.form.get("q") or None), code=303)
 
 
 @bp.app_context_processor

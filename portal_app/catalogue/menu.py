@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from auth.permissions import Permission
-from portal_app.catalogue import Catalogue, Service, localized
+from portal_app.catalogue.model import Catalogue, Service, localized
 
 FAVOURITES = "favourites"
 MAX_QUERY_LENGTH = 100

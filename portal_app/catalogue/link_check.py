@@ -13,10 +13,10 @@ import requests
 from flask import Blueprint, render_template
 
 from auth.permissions import Permission
-from portal_app.authorization import require_permission
-from portal_app.catalogue import Service
-from portal_app.catalogue_source import current_catalogue
+from portal_app.catalogue.model import Service
+from portal_app.catalogue.source import current_catalogue
 from portal_app.data.messages import N_, Message
+from portal_app.signin.gate import require_permission
 
 bp = Blueprint("link_check", __name__, url_prefix="/admin/link-check")
 TIMEOUT_SECONDS = 3.0

@@ -1,39 +1,38 @@
-"""Roles in the portal: decided at sign-in from the rules in config/roles.toml, checked by permission.
+"""Roles in the portal: decided at sign-in from the rules in config/roles.toml, and "Work as".
 
-Views never test role names; they require a ``Permission`` with ``require_permission``. The decision is
-stored in the session at sign-in, so editing the rules changes access at each user's next sign-in.
+Views never test role names; they require a ``Permission`` (``portal_app.signin.gate``). The decision is
+stored in the session at sign-in and at each token refresh, so editing the rules changes access then.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, session
 
-from auth.errors import AccessDenied, AuthorityUnavailable
+from auth import user_session
+from auth.errors import AuthorityUnavailable
 from auth.graph import GraphUnavailable, fetch_member_group_ids
 from auth.msal_client import bound_token_cache
-from auth.permissions import Permission, RoleDecision, permissions_for, work_as_choices
+from auth.permissions import Permission, Role, RoleDecision, permissions_for, work_as_choices
 from auth.roles import RoleConfigError, RoleRulesSource, needs_group_overage
-from auth.text import N_
-from portal_app.settings import PortalSettings
-from portal_app.silent import send_to_sign_in
+from portal_app.settings import ConfigError, PortalSettings
+from portal_app.signin.services import identity_services
+from portal_app.web.i18n import current_language
 
 log = logging.getLogger(__name__)
-ROLES = "auth.roles"
-WORK_AS = "auth.work_as"
+EXTENSION = "portal.roles"
 
 
 def decide_roles(claims: dict, token_cache: str) -> RoleDecision:
     """Apply the current rules to verified claims, reading groups from Graph on overage (fail closed)."""
     settings: PortalSettings = current_app.extensions["portal.settings"]
-    rules = current_app.extensions["portal.roles"].current()
+    rules = current_app.extensions[EXTENSION].current()
     group_ids = None
     if needs_group_overage(claims):
         group_ids = fetch_member_group_ids(_graph_token(claims, token_cache, settings),
                                            graph_base_url=settings.graph_base_url,
-                                           http=current_app.extensions["portal.identity"].http,
+                                           http=identity_services().http,
                                            timeout=settings.http_timeout_seconds)
     decision = rules.evaluate(claims, allowed_tenants=settings.allowed_tenants, group_ids=group_ids)
     log.info("role decision", extra={"event": "role_decision", "tid": claims.get("tid"),
@@ -45,7 +44,7 @@ def decide_roles(claims: dict, token_cache: str) -> RoleDecision:
 
 def _graph_token(claims: dict, token_cache: str, settings: PortalSettings) -> str:
     """An access token for Graph, redeemed silently with the refresh token from this sign-in."""
-    app = current_app.extensions["portal.identity"].msal.app
+    app = identity_services().msal.app
     with bound_token_cache(token_cache):
         accounts = app.get_accounts()
         account = next((a for a in accounts if a.get("local_account_id") == claims.get("oid")), None)
@@ -59,19 +58,14 @@ def _graph_token(claims: dict, token_cache: str, settings: PortalSettings) -> st
     return result["access_token"]
 
 
-def store_decision(decision: RoleDecision) -> None:
-    session[ROLES] = decision.to_session()
-    session.pop(WORK_AS, None)
-
-
 def current_decision() -> RoleDecision:
-    return RoleDecision.from_session(session.get(ROLES))
+    return RoleDecision.from_session(user_session.stored_roles(session))
 
 
 def current_work_as() -> str | None:
     """The IAMIS role the user works as: the stored choice if still held, else the most senior."""
     choices = work_as_choices(current_decision())
-    chosen = session.get(WORK_AS)
+    chosen = user_session.chosen_work_as(session)
     if chosen in choices:
         return chosen
     return str(choices[0]) if choices else None
@@ -85,37 +79,29 @@ def current_permissions() -> frozenset[Permission]:
 
 def set_work_as(role: str) -> None:
     permissions_for(current_decision(), role)  # AccessDenied for a role the user does not hold
-    session[WORK_AS] = role
+    user_session.choose_work_as(session, role)
 
 
-def require_permission(permission: Permission):
-    """Anonymous visitors go to sign-in (and come back); signed-in users without ``permission`` get a 403."""
+def role_title(role: str) -> str:
+    """A role id (``team_leader``) as users read it, in their language: titles come from config/roles.toml."""
+    try:
+        definition = current_app.extensions[EXTENSION].current().definitions.get(Role(role))
+    except (KeyError, ValueError):
+        definition = None
+    if definition is None:
+        return role.replace("_", " ").title()
+    return definition.title_cy if current_language() == "cy" else definition.title
 
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            if g.get("user") is None:
-                return send_to_sign_in()
-            if permission not in current_permissions():
-                raise AccessDenied(f"{permission} required for {request.path}",
-                                   description=N_("Your account does not give you access to this page. If "
-                                                  "you think it should, contact appointee support."))
-            return view(*args, **kwargs)
 
-        return wrapped
-
-    return decorator
+def _permission_context() -> dict:
+    """Template helpers: ``can("emi:view")``, the Permission names, and role titles."""
+    permissions = current_permissions() if g.get("user") else frozenset()
+    return {"can": lambda name: Permission(name) in permissions, "Permission": Permission, "role_title": role_title}
 
 
 def init_app(app: Flask, settings: PortalSettings) -> None:
     try:
-        app.extensions["portal.roles"] = RoleRulesSource(settings.roles_file)
+        app.extensions[EXTENSION] = RoleRulesSource(settings.roles_file)
     except RoleConfigError as exc:
-        from portal_app.settings import ConfigError
-
         raise ConfigError(exc.problems) from None
-
-    @app.context_processor
-    def permission_context():
-        permissions = current_permissions() if g.get("user") else frozenset()
-        return {"can": lambda name: Permission(name) in permissions, "Permission": Permission}
+    app.context_processor(_permission_context)

@@ -1,8 +1,8 @@
 """The All Services catalogue: categories and services as operations staff define them in config/services.toml.
 
 ``Catalogue.load`` checks every key and reports all problems at once (file, key, fix), in the style of
-``auth.roles``. Which services a user sees is decided in ``portal_app.catalogue_menu``; reloading on edit
-and the start-up check of internal endpoints live in ``portal_app.catalogue_source``.
+``auth.roles``. Which services a user sees is decided in ``portal_app.catalogue.menu``; reloading on edit
+and the start-up check of internal endpoints live in ``portal_app.catalogue.source``.
 """
 
 from __future__ import annotations

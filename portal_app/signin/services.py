@@ -11,18 +11,25 @@ import threading
 from flask import Flask, current_app
 
 from auth.discovery import DiscoveryCache
+from auth.errors import AuthError
 from auth.flow_state import SignInFlows
 from auth.http import authority_session
 from auth.msal_client import MsalClient
 from auth.signin import SignIn, SignInConfig
+from auth.stores import ExpiringStore
 from auth.tokens import JwksCache
 from portal_app.settings import PortalSettings
+from portal_app.web.health import add_readiness_check
+from portal_app.web.metrics import instrument_http
+
+EXTENSION = "portal.identity"
 
 
 class IdentityServices:
-    def __init__(self, settings: PortalSettings, flow_store) -> None:
+    def __init__(self, settings: PortalSettings, flow_store: ExpiringStore) -> None:
         self.settings = settings
         self.http = authority_session(settings.http_timeout_seconds, settings.ca_bundle or None)
+        instrument_http(self.http)
         self.msal = MsalClient(authority=settings.authority, client_id=settings.client_id,
                                client_secret=settings.client_secret, http_client=self.http,
                                timeout=settings.http_timeout_seconds)
@@ -54,10 +61,19 @@ class IdentityServices:
         return SignIn(msal_client=self.msal, flows=self.flows, jwks=self.jwks(),
                       issuer_template=self.metadata()["issuer"], config=config)
 
+    def problem(self) -> str | None:
+        """None when the authority's metadata is known, else why not (for /readyz)."""
+        try:
+            self.metadata()
+        except AuthError as exc:
+            return exc.reason
+        return None
 
-def init_app(app: Flask, settings: PortalSettings) -> None:
-    app.extensions["portal.identity"] = IdentityServices(settings, app.extensions["portal.flow_store"])
+
+def init_app(app: Flask, settings: PortalSettings, flow_store: ExpiringStore) -> None:
+    services = app.extensions[EXTENSION] = IdentityServices(settings, flow_store)
+    add_readiness_check(app, "authority", services.problem)
 
 
 def identity_services() -> IdentityServices:
-    return current_app.extensions["portal.identity"]
+    return current_app.extensions[EXTENSION]

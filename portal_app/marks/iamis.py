@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.permissions import Permission, work_as_choices
-from portal_app.authorization import current_decision, current_permissions, current_work_as, require_permission
 from portal_app.data.access import own_allocation
 from portal_app.data.errors import DataError, IncompleteSheet, InvalidMarks, StaleSheet
 from portal_app.data.models import AllocationCentre, Candidate, Centre, Entry, Mark, ModerationSample
@@ -22,17 +21,18 @@ from portal_app.data.moderation import (
 )
 from portal_app.data.teams import team_progress
 from portal_app.database import db_session
-from portal_app.mark_input import (
+from portal_app.marks.common import (
     audit_context,
     csrf_token,
     current_appointee,
     expected_version,
     handle_data_error,
     require_csrf,
-    restored_values,
-    stash_and_sign_in,
     typed_values,
 )
+from portal_app.marks.stash import restored_values, stash_and_sign_in
+from portal_app.signin.gate import require_permission
+from portal_app.signin.roles import current_decision, current_permissions, current_work_as
 
 log = logging.getLogger(__name__)
 bp = Blueprint("iamis", __name__, url_prefix="/iamis")

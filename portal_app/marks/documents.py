@@ -19,7 +19,7 @@ from sqlalchemy import select
 from portal_app.data.access import id_or_none
 from portal_app.data.models import Allocation, Component
 from portal_app.database import db_session
-from portal_app.guards import login_required
+from portal_app.signin.gate import login_required
 
 log = logging.getLogger(__name__)
 bp = Blueprint("documents", __name__, url_prefix="/documents")
