@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-
-
-def database_url(sqlite_path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> str:
-    """The URL to use: ``DATABASE_URL`` when set, else the embedded SQLite file at ``sqlite_path``."""
-    env = os.environ if environ is None else environ
-    url = env.get("DATABASE_URL", "").strip()
-    if url:
-        return normalise_url(url)
-    return f"sqlite:///{Path(sqlite_path).resolve()}"
 
 
 def normalise_url(url: str) -> str:

@@ -1,4 +1,5 @@
-"""Apply Alembic migrations programmatically; the app calls ``upgrade_to_head`` at start."""
+"""Apply Alembic migrations programmatically: ``portal migrate`` calls ``upgrade_to_head`` (an operations step,
+never implicit in production); only dev mode on the embedded SQLite file migrates at first use."""
 
 from __future__ import annotations
 
