@@ -40,8 +40,9 @@ def explain_command(claims_file: str | None, email: str | None, directory: str) 
     """Print the roles and permissions that a set of claims earns, and the rule that granted each."""
     import json
 
-    from auth.explain import claims_for_directory_user, directory_user_group_ids, explain
+    from auth.explain import explain
     from auth.roles import RoleConfigError, RoleRules, needs_group_overage
+    from emulator.claims import claims_for_directory_user, directory_user_group_ids
 
     if bool(claims_file) == bool(email):
         raise click.UsageError("give exactly one of --claims FILE or --user EMAIL")
