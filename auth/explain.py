@@ -1,21 +1,17 @@
 """The "explain" operations tool: why a set of claims earns the roles and permissions it does.
 
-Plain functions, no Flask: the CLI command reads a claims JSON file (or builds the claims of a user of the
-emulator's directory with ``claims_for_directory_user``) and prints ``explain(...)``.
+Plain functions on claims, no Flask and nothing from the dev emulator: the CLI command reads a claims JSON file
+(or, in dev mode, the claims the emulator would issue to a user of its directory) and prints ``explain(...)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from auth.permissions import work_as_choices
 from auth.roles import Condition, RoleDecision, RoleRules, Rule, Subject, subject_from_claims
-
-if TYPE_CHECKING:
-    from emulator.directory import AppRegistration, User
 
 DENY_BY_DEFAULT = "no rule matched: deny by default"
 
@@ -116,51 +112,3 @@ def _result_lines(decision: RoleDecision, rules: RoleRules) -> list[str]:
     if choices:
         lines.append(f"Work as (first is the default): {', '.join(choices)}")
     return lines
-
-
-def claims_for_directory_user(directory_path: str | Path, email: str, client_id: str) -> dict[str, Any]:
-    """The ID token claims the emulator would issue to ``email`` signing in to ``client_id`` (dev only).
-
-    For a user past the 200-group limit the claims carry the overage form, as the emulator's tokens do; pass
-    ``directory_user_group_ids`` as ``group_ids`` to see what Graph would then supply.
-    """
-    user, app = _directory_user_and_app(directory_path, email, client_id)
-    from emulator.tokens import GROUPS_LIMIT  # dev-only package: imported only when this tool is used
-
-    claims: dict[str, Any] = {
-        "tid": user.tenant_id,
-        "oid": user.oid,
-        "name": user.name,
-        "preferred_username": user.email,
-        "aud": app.client_id,
-    }
-    if user.roles_for(app.client_id):
-        claims["roles"] = list(user.roles_for(app.client_id))
-    if app.group_claims and len(user.groups) <= GROUPS_LIMIT:
-        claims["groups"] = list(user.groups)
-    elif app.group_claims:
-        claims["_claim_names"] = {"groups": "src1"}
-    return claims
-
-
-def directory_user_group_ids(directory_path: str | Path, email: str) -> list[str]:
-    """The group ids the emulator's Graph would return for ``email`` (dev only)."""
-    from emulator.directory import load_directory
-
-    user = load_directory(directory_path, {}).user(email)
-    if user is None:
-        raise LookupError(f"{email!r} is not a user of the directory {directory_path}")
-    return list(user.groups)
-
-
-def _directory_user_and_app(directory_path: str | Path, email: str, client_id: str) -> tuple[User, AppRegistration]:
-    """The directory's user and app registration; ``LookupError`` naming what is missing."""
-    from emulator.directory import load_directory
-
-    directory = load_directory(directory_path, {})
-    user, app = directory.user(email), directory.app(client_id)
-    if user is None:
-        raise LookupError(f"{email!r} is not a user of the directory {directory_path}")
-    if app is None:
-        raise LookupError(f"{client_id!r} is not an app registration of the directory {directory_path}")
-    return user, app

@@ -14,7 +14,7 @@ import msal
 import requests
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
 
-from .app import emulator
+from .state import emulator
 
 bp = Blueprint("amp", __name__, url_prefix="/amp")
 AMP_CLIENT_ID = "a3b2c1d0-4e5f-4a6b-8c7d-9e0f1a2b3c4d"

@@ -1,42 +1,24 @@
-"""The emulator's Flask app factory and the state its blueprints share."""
+"""The emulator's Flask app factory: state, blueprints, security headers and error pages."""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, g, render_template
 
+from . import amp, authorize, graph, logout, protocol, signin, testctl
 from .clock import Clock
-from .directory import Directory, load_directory
+from .directory import load_directory
 from .keys import KeyRing
 from .pki import ca_path
+from .state import Emulator
 from .store import Store
 from .tokens import TokenIssuer
 
 DEFAULT_PORTAL_URL = "http://localhost:5000"
 log = logging.getLogger("emulator")
-
-
-@dataclass
-class Emulator:
-    """Everything one emulator instance knows; stored in ``app.extensions["emulator"]``."""
-
-    directory: Directory
-    store: Store
-    clock: Clock
-    keys: KeyRing
-    tokens: TokenIssuer
-    base_url: str
-    ca_path: Path
-    test_mode: bool
-
-
-def emulator() -> Emulator:
-    """The emulator instance serving the current request."""
-    return current_app.extensions["emulator"]
 
 
 def create_app(directory_path: str | Path, state_dir: str | Path, issuer_host: str, *, test_mode: bool = False,
@@ -66,8 +48,6 @@ def create_app(directory_path: str | Path, state_dir: str | Path, issuer_host: s
 
 
 def _register_blueprints(app: Flask, test_mode: bool) -> None:
-    from . import amp, authorize, graph, logout, protocol, signin, testctl
-
     for module in (protocol, authorize, signin, logout, graph, amp):
         app.register_blueprint(module.bp)
     if test_mode:

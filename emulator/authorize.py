@@ -10,9 +10,9 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 
 from . import errors as E
-from .app import emulator
 from .errors import EntraError
 from .protocol import resolve_segment
+from .state import emulator
 from .store import AuthRequest, CodeGrant, SsoSession
 
 bp = Blueprint("authorize", __name__)

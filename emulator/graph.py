@@ -5,8 +5,8 @@ from __future__ import annotations
 import jwt
 from flask import Blueprint, jsonify, request
 
-from .app import emulator
 from .directory import User
+from .state import emulator
 from .tokens import GRAPH_APP_ID, pairwise_sub
 
 bp = Blueprint("graph", __name__)

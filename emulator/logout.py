@@ -7,10 +7,10 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 from flask import Blueprint, g, render_template, request
 
-from .app import emulator
 from .authorize import SSO_COOKIE, error_page
 from .errors import EntraError
 from .protocol import resolve_segment
+from .state import emulator
 from .store import SsoSession
 from .tokens import issuer_for
 

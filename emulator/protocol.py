@@ -10,10 +10,10 @@ from urllib.parse import unquote
 from flask import Blueprint, jsonify, request
 
 from . import errors as E
-from .app import emulator
 from .directory import MULTI_TENANT_SEGMENTS, AppRegistration
 from .errors import EntraError, token_error_response
 from .keys import b64url
+from .state import emulator
 from .store import CODE_TTL, REFRESH_TTL, CodeGrant, RefreshGrant
 
 bp = Blueprint("protocol", __name__)

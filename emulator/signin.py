@@ -11,7 +11,6 @@ import pyotp
 from flask import Blueprint, g, render_template, request
 
 from . import errors as E
-from .app import emulator
 from .authorize import (
     BROWSER_COOKIE,
     SSO_COOKIE,
@@ -21,6 +20,7 @@ from .authorize import (
 )
 from .directory import User
 from .errors import EntraError
+from .state import emulator
 from .store import SMS_TTL, AuthRequest
 
 bp = Blueprint("signin", __name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyotp
 from flask import Blueprint, abort, jsonify, request
 
-from .app import emulator
 from .signin import sms_code_for
+from .state import emulator
 
 bp = Blueprint("testctl", __name__, url_prefix="/_test")
 

@@ -12,9 +12,10 @@ import requests
 from flask import Flask
 
 from .amp import close_http
-from .app import DEFAULT_PORTAL_URL, Emulator
+from .app import DEFAULT_PORTAL_URL
 from .serving import build_server
 from .signin import sms_code_for
+from .state import Emulator
 from .testctl import current_totp
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -9,6 +9,7 @@ import json
 import secrets
 import uuid
 
+from .claims import identity_claims
 from .clock import Clock
 from .directory import AppRegistration, User
 from .keys import KeyRing, b64url
@@ -16,8 +17,6 @@ from .keys import KeyRing, b64url
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
 GRAPH_DEFAULT_SCOPES = ("User.Read",)
-# Entra puts at most 200 groups in a JWT; above that it sends the overage claim instead.
-GROUPS_LIMIT = 200
 ID_TOKEN_LIFETIME = 3600
 ACCESS_TOKEN_LIFETIME = 3600
 
@@ -56,19 +55,13 @@ class TokenIssuer:
         """A v2.0 ID token for ``user`` signing in to ``app``."""
         now = int(self.clock.now())
         claims = {
-            "aud": app.client_id, "iss": issuer_for(self.base_url, user.tenant_id),
-            "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME, "aio": _opaque(),
-            "name": user.name, "oid": user.oid, "preferred_username": user.email, "rh": _opaque() + ".",
-            "sid": sid, "sub": pairwise_sub(app.client_id, user), "tid": user.tenant_id,
-            "uti": _opaque()[:22], "ver": "2.0", "login_hint": self.login_hint(user),
+            **identity_claims(user, app), "iss": issuer_for(self.base_url, user.tenant_id),
+            "iat": now, "nbf": now, "exp": now + ID_TOKEN_LIFETIME, "aio": _opaque(), "rh": _opaque() + ".",
+            "sid": sid, "sub": pairwise_sub(app.client_id, user), "uti": _opaque()[:22], "ver": "2.0",
+            "login_hint": self.login_hint(user),
         }
         if nonce:
             claims["nonce"] = nonce
-        roles = user.roles_for(app.client_id)
-        if roles:
-            claims["roles"] = list(roles)
-        if app.group_claims:
-            claims.update(self._group_claims(user))
         if acrs:
             claims["acrs"] = list(acrs)
         return self.keys.sign(claims)
@@ -76,12 +69,6 @@ class TokenIssuer:
     def login_hint(self, user: User) -> str:
         """Entra's opaque ``login_hint`` claim, usable as ``logout_hint``."""
         return b64url(json.dumps({"oid": user.oid, "tid": user.tenant_id}).encode())
-
-    def _group_claims(self, user: User) -> dict:
-        if len(user.groups) <= GROUPS_LIMIT:
-            return {"groups": list(user.groups)}
-        endpoint = f"https://graph.windows.net/{user.tenant_id}/users/{user.oid}/getMemberObjects"
-        return {"_claim_names": {"groups": "src1"}, "_claim_sources": {"src1": {"endpoint": endpoint}}}
 
     def access_token(self, *, user: User, app: AppRegistration, scopes: tuple[str, ...]) -> tuple[str, str]:
         """An access token and the granted scope string (Graph unless an app resource was asked for)."""

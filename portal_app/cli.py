@@ -38,10 +38,8 @@ def init_app(app: Flask) -> None:
               help="The emulator directory to read --user from.")
 def explain_command(claims_file: str | None, email: str | None, directory: str) -> None:
     """Print the roles and permissions that a set of claims earns, and the rule that granted each."""
-    import json
-
-    from auth.explain import claims_for_directory_user, directory_user_group_ids, explain
-    from auth.roles import RoleConfigError, RoleRules, needs_group_overage
+    from auth.explain import explain
+    from auth.roles import RoleConfigError, RoleRules
 
     if bool(claims_file) == bool(email):
         raise click.UsageError("give exactly one of --claims FILE or --user EMAIL")
@@ -50,17 +48,40 @@ def explain_command(claims_file: str | None, email: str | None, directory: str) 
         rules = RoleRules.load(settings.roles_file)
     except RoleConfigError as exc:
         raise click.ClickException("\n".join(str(p) for p in exc.problems)) from None
-    group_ids = None
     try:
         if claims_file:
-            with open(claims_file, encoding="utf-8") as file:
-                claims = json.load(file)
-            if not isinstance(claims, dict):
-                raise click.ClickException(f"{claims_file} must hold a JSON object of claims")
+            claims, group_ids = _claims_from_file(claims_file), None
+        elif settings.dev_mode:
+            claims, group_ids = _emulator_user_claims(directory, email, settings.client_id)
         else:
-            claims = claims_for_directory_user(directory, email, settings.client_id)
-            if needs_group_overage(claims):
-                group_ids = directory_user_group_ids(directory, email)
+            claims, group_ids = _signed_in_user_claims(email)
     except (ValueError, LookupError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(explain(claims, rules, settings.allowed_tenants, group_ids=group_ids), nl=False)
+
+
+def _claims_from_file(claims_file: str) -> dict:
+    """The claims object in a JSON file."""
+    import json
+
+    with open(claims_file, encoding="utf-8") as file:
+        claims = json.load(file)
+    if not isinstance(claims, dict):
+        raise click.ClickException(f"{claims_file} must hold a JSON object of claims")
+    return claims
+
+
+def _emulator_user_claims(directory: str, email: str, client_id: str) -> tuple[dict, list[str] | None]:
+    """The claims the emulator would issue to ``email``, and past the group overage what its Graph returns."""
+    # Dev only: the emulator is not part of a production install, so import it only here.
+    from auth.roles import needs_group_overage
+    from emulator.claims import claims_for_directory_user, directory_user_group_ids
+
+    claims = claims_for_directory_user(directory, email, client_id)
+    group_ids = directory_user_group_ids(directory, email) if needs_group_overage(claims) else None
+    return claims, group_ids
+
+
+def _signed_in_user_claims(email: str) -> tuple[dict, list[str] | None]:
+    """What a production portal knows of ``email``'s sign-in: not available yet."""
+    raise click.ClickException("--user reads the emulator's directory, which only dev mode has; use --claims FILE")

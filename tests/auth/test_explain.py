@@ -6,33 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from auth.explain import (
-    DENY_BY_DEFAULT,
-    claims_for_directory_user,
-    directory_user_group_ids,
-    explain,
-    trace_rules,
-)
+from auth.explain import DENY_BY_DEFAULT, explain, trace_rules
 from auth.roles import RoleRules
+from emulator.claims import claims_for_directory_user, directory_user_group_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 DIRECTORY = ROOT / "config" / "dev-directory.toml"
 PORTAL_CLIENT_ID = "0d5e3c1a-6b2f-4a8e-9c7d-5f4e3b2a1c0d"
 APPOINTEE_TENANT = "3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70"
 ALLOWED = frozenset({APPOINTEE_TENANT})
-
-# docs/TEAM-NOTES.md: each demo user and the portal roles they must end up with.
-EXPECTED_ROLES = {
-    "examiner@wjec-appointees.co.uk": ["examiner"],
-    "moderator@wjec-appointees.co.uk": ["moderator"],
-    "teamleader@wjec-appointees.co.uk": ["moderator", "team_leader"],
-    "principal@wjec-appointees.co.uk": ["moderator", "team_leader", "principal_moderator"],
-    "admin@wjec-appointees.co.uk": ["admin"],
-    "manygroups@wjec-appointees.co.uk": ["examiner"],
-    "nomfa@wjec-appointees.co.uk": ["examiner"],
-    "norole@wjec-appointees.co.uk": [],
-    "mallory@wjec-appointees.co.uk": [],
-}
 
 
 @pytest.fixture(scope="module")
@@ -42,25 +24,6 @@ def rules() -> RoleRules:
 
 def directory_claims(email: str) -> dict:
     return claims_for_directory_user(DIRECTORY, email, PORTAL_CLIENT_ID)
-
-
-@pytest.mark.parametrize(("email", "expected"), EXPECTED_ROLES.items())
-def test_each_directory_user_gets_exactly_their_roles(rules, email, expected):
-    claims = directory_claims(email)
-    # As at sign-in: an overage token's groups come from Graph, which the emulator serves from the directory.
-    group_ids = directory_user_group_ids(DIRECTORY, email) if "_claim_names" in claims else None
-
-    decision = rules.evaluate(claims, allowed_tenants=ALLOWED, group_ids=group_ids)
-
-    assert list(decision.roles) == expected
-
-
-def test_the_many_groups_user_gets_the_overage_form_like_the_emulators_token():
-    claims = directory_claims("manygroups@wjec-appointees.co.uk")
-
-    assert "groups" not in claims
-    assert claims["_claim_names"] == {"groups": "src1"}
-    assert len(directory_user_group_ids(DIRECTORY, "manygroups@wjec-appointees.co.uk")) == 250
 
 
 def test_explains_each_role_and_permission_with_the_rule_that_granted_it(rules):
@@ -110,15 +73,3 @@ def test_trace_reports_each_condition_of_each_rule(rules):
         ("app_roles_any", False),
         ("upn_domains_any", True),
     ]
-
-
-@pytest.mark.parametrize(
-    ("email", "client_id", "missing"),
-    [
-        ("nobody@wjec-appointees.co.uk", PORTAL_CLIENT_ID, "nobody@"),
-        ("examiner@wjec-appointees.co.uk", "00000000-0000-4000-8000-000000000000", "00000000-"),
-    ],
-)
-def test_unknown_directory_user_or_app_is_named(email, client_id, missing):
-    with pytest.raises(LookupError, match=missing):
-        claims_for_directory_user(DIRECTORY, email, client_id)

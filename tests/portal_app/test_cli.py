@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,21 @@ from portal_app.cli import portal_cli
 
 DEV_ENV = {"PORTAL_DEV_MODE": "1", "PORTAL_CLIENT_SECRET": "a-client-secret", "PORTAL_SECRET_KEY": "",
            "REDIS_URL": "", "PORTAL_CONFIG": ""}
+PRODUCTION_ENV = {"PORTAL_DEV_MODE": "0", "PORTAL_CLIENT_SECRET": "a-client-secret", "PORTAL_SECRET_KEY": "k" * 40,
+                  "PORTAL_CONFIG": ""}
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# `flask --app wsgi portal explain ARGS` as an operator runs it, in a fresh interpreter, then what it imported.
+EXPLAIN_THEN_LIST_EMULATOR_MODULES = """
+import sys
+from flask.cli import main
+sys.argv = ["flask", "--app", "wsgi", "portal", "explain", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("emulator modules:", sorted(m for m in sys.modules if m.split(".")[0] == "emulator"), file=sys.stderr)
+sys.exit(code)
+"""
 
 
 @pytest.fixture
@@ -48,3 +67,13 @@ def test_explain_claims_from_another_tenant_grants_nothing(run, tmp_path):
 
 def test_explain_needs_exactly_one_source(run):
     assert run("explain").exit_code != 0
+
+
+def test_explain_a_user_outside_dev_mode_fails_clearly_without_importing_the_emulator(redis_url):
+    done = subprocess.run([sys.executable, "-c", EXPLAIN_THEN_LIST_EMULATOR_MODULES,
+                           "--user", "examiner@wjec-appointees.co.uk"],
+                          cwd=REPO_ROOT, env={**os.environ, **PRODUCTION_ENV, "REDIS_URL": redis_url},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "--user reads the emulator's directory, which only dev mode has; use --claims FILE" in done.stderr
+    assert "emulator modules: []" in done.stderr
