@@ -10,8 +10,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from auth.permissions import work_as_choices
-from auth.roles import Condition, RoleDecision, RoleRules, Rule, Subject, subject_from_claims
+from auth.permissions import RoleDecision, work_as_choices
+from auth.role_conditions import Condition, Rule, Subject, subject_from_claims
+from auth.roles import RoleRules
 
 DENY_BY_DEFAULT = "no rule matched: deny by default"
 

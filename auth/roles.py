@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.permissions import Grant, Permission, Role, RoleDecision, role_sort_key
-from auth.permissions import permissions_for as permissions_for  # re-exported: callers import it from here
-from auth.permissions import work_as_choices as work_as_choices
 from auth.problems import GUID, ConfigProblem, ProblemCollector
 from auth.reloading_file import ReloadingFile
-from auth.role_conditions import (  # Subject and needs_group_overage are re-exported for callers
+from auth.role_conditions import (
     APP_ROLES_ANY,
     CONDITION_KEYS,
     GROUPS_ANY,
@@ -29,8 +27,6 @@ from auth.role_conditions import (  # Subject and needs_group_overage are re-exp
     Rule,
     subject_from_claims,
 )
-from auth.role_conditions import Subject as Subject
-from auth.role_conditions import needs_group_overage as needs_group_overage
 
 log = logging.getLogger(__name__)
 

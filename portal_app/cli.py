@@ -74,7 +74,7 @@ def _claims_from_file(claims_file: str) -> dict:
 def _emulator_user_claims(directory: str, email: str, client_id: str) -> tuple[dict, list[str] | None]:
     """The claims the emulator would issue to ``email``, and past the group overage what its Graph returns."""
     # Dev only: the emulator is not part of a production install, so import it only here.
-    from auth.roles import needs_group_overage
+    from auth.role_conditions import needs_group_overage
     from emulator.claims import claims_for_directory_user, directory_user_group_ids
 
     claims = claims_for_directory_user(directory, email, client_id)

@@ -10,7 +10,8 @@ import responses
 
 from auth.errors import AuthError
 from auth.graph import GraphUnavailable, fetch_member_group_ids
-from auth.roles import RoleRules, needs_group_overage
+from auth.role_conditions import needs_group_overage
+from auth.roles import RoleRules
 
 GRAPH = "https://graph.test"
 FIRST_PAGE = f"{GRAPH}/v1.0/me/transitiveMemberOf?$select=id"

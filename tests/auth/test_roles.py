@@ -10,16 +10,9 @@ import pytest
 
 from auth.errors import AccessDenied
 from auth.permissions import Permission as P
-from auth.permissions import Role
-from auth.roles import (
-    RoleConfigError,
-    RoleDecision,
-    RoleRules,
-    RoleRulesSource,
-    needs_group_overage,
-    permissions_for,
-    work_as_choices,
-)
+from auth.permissions import Role, RoleDecision, permissions_for, work_as_choices
+from auth.role_conditions import needs_group_overage
+from auth.roles import RoleConfigError, RoleRules, RoleRulesSource
 
 SHIPPED_ROLES = Path(__file__).resolve().parents[2] / "config" / "roles.toml"
 APPOINTEE_TENANT = "3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70"
