@@ -173,6 +173,7 @@ def test_no_claims_request_without_a_required_auth_context(sign_in, entra, brows
         pytest.param({"body": requests.Timeout("read timed out")}, id="timeout"),
         pytest.param({"status": 400, "json": {"error": "invalid_tenant"}}, id="unknown-tenant"),
         pytest.param({"body": "<html>proxy sign-in</html>"}, id="not-json"),
+        pytest.param({"status": 503, "json": {}}, id="http-503"),
     ],
 )
 def test_an_authority_that_cannot_be_asked_makes_begin_unavailable(sign_in, entra, browser, answer):
@@ -358,6 +359,14 @@ def test_a_token_request_that_gets_no_answer_is_authority_unavailable(sign_in, e
     assert unavailable.status_code == 503
 
 
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_token_endpoint_that_fails_is_authority_unavailable(sign_in, entra, browser, status):
+    # Entra answering 5xx during an outage must give the "try again in a few minutes" page, not a 500.
+    authorize = begin(sign_in, entra, browser)
+    entra.token_response = lambda form: (status, {})
+    refusal_of(sign_in, callback(authorize), browser, AuthorityUnavailable)
+
+
 # --- the ID token of the token response ----------------------------------------------------------------------
 
 
@@ -396,6 +405,23 @@ def test_an_id_token_with_a_forged_signature_is_refused(sign_in, entra, browser)
     authorize = begin(sign_in, entra, browser)
     entra.factory = TokenFactory(key=attacker_key())
     assert "signature" in refusal_of(sign_in, callback(authorize), browser, InvalidToken).reason
+
+
+@pytest.mark.parametrize(
+    "id_token",
+    [
+        pytest.param("not-a-jws", id="no-dots"),
+        pytest.param("e30.W10.c2ln", id="payload-a-list"),
+        pytest.param("e30.!!!.c2ln", id="payload-not-base64"),
+        pytest.param(42, id="number"),
+    ],
+)
+def test_a_garbled_id_token_is_refused_with_an_auth_error(sign_in, entra, browser, id_token):
+    # Never a 500 (auth/errors.py): whatever the token endpoint sends is a refusal the error page can show.
+    authorize = begin(sign_in, entra, browser)
+    entra.token_response = lambda form: (200, {"token_type": "Bearer", "access_token": "a", "expires_in": 3600,
+                                               "id_token": id_token})
+    refusal_of(sign_in, callback(authorize), browser)
 
 
 def test_a_missing_auth_context_asks_for_step_up(make_sign_in, entra, browser):
