@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
+from msal.exceptions import MsalServiceError
 
 from auth.errors import AuthError, AuthorityUnavailable, InvalidToken
 from auth.msal_client import bound_token_cache
@@ -38,7 +39,7 @@ def refresh_tokens(msal_app, token_cache: str, *, user: dict, scopes: list[str],
             raise SessionRevoked("no account for this user in the session's token cache")
         try:
             result = msal_app.acquire_token_silent_with_error(scopes, account=accounts[0], force_refresh=True)
-        except (requests.Timeout, requests.ConnectionError) as exc:
+        except (requests.Timeout, requests.ConnectionError, MsalServiceError) as exc:  # an outage, not an answer
             raise AuthorityUnavailable(f"token refresh failed: {type(exc).__name__}") from exc
         if not result:
             raise SessionRevoked("no refresh token in the session's token cache")

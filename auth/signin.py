@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 import requests
+from msal.exceptions import MsalServiceError
 
 from auth.errors import AuthError, AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken
 from auth.flow_state import SignInFlows
@@ -20,6 +21,10 @@ log = logging.getLogger(__name__)
 # Errors the authority sends back that mean "sign in interactively", not "something is broken".
 INTERACTION_ERRORS = {"login_required", "interaction_required", "consent_required", "account_selection_required"}
 _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError)
+# MSAL raises these when the authority answers 5xx or garbage (discovery, or the token endpoint during an outage).
+_AUTHORITY_FAILURES = (*_NETWORK_ERRORS, MsalServiceError)
+# What MSAL's ID token decoder raises on a token that is not a JWT at all (no dots, a JSON list, a number).
+_UNDECODABLE_TOKEN = (IndexError, TypeError, AttributeError, KeyError)
 
 
 class SilentSignInFailed(AuthError):
@@ -79,7 +84,7 @@ class SignIn:
                 prompt=prompt,
                 claims_challenge=self._claims_request(),
             )
-        except (ValueError, *_NETWORK_ERRORS) as exc:
+        except (ValueError, *_AUTHORITY_FAILURES) as exc:
             raise AuthorityUnavailable(f"could not prepare the authorize request: {exc}") from exc
         self._flows.start(flow, browser_secret=browser_secret, next_path=next_path,
                           silent=prompt == "none")
@@ -109,8 +114,10 @@ class SignIn:
                 raise InvalidState(f"MSAL refused the callback: {str(exc)[:200]}") from exc
             except RuntimeError as exc:  # MSAL: the id_token's nonce is not the one this flow sent
                 raise InvalidToken(f"MSAL refused the id_token: {str(exc)[:200]}") from exc
-            except _NETWORK_ERRORS as exc:
+            except _AUTHORITY_FAILURES as exc:
                 raise AuthorityUnavailable(f"token request failed: {type(exc).__name__}") from exc
+            except _UNDECODABLE_TOKEN as exc:
+                raise InvalidToken(f"the id_token is not a JWT ({type(exc).__name__})") from exc
             if "error" in result:
                 raise AuthorityError(f"token request refused: {result.get('error')}: "
                                      f"{str(result.get('error_description', ''))[:300]}",
