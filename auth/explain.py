@@ -1,13 +1,15 @@
 """The "explain" operations tool: why a set of claims earns the roles and permissions it does.
 
-Plain functions on claims, no Flask and nothing from the dev emulator: the CLI command reads a claims JSON file
-(or, in dev mode, the claims the emulator would issue to a user of its directory) and prints ``explain(...)``.
+Plain functions, no Flask and nothing from the dev emulator: the CLI command reads a claims JSON file (or, in dev
+mode, the claims the emulator would issue to a user of its directory) and prints ``explain(...)``; for a user
+signed in to a running portal it prints the decision stored in their session (``explain_stored``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from auth.permissions import RoleDecision, work_as_choices
@@ -97,14 +99,35 @@ def _rules_lines(traces: list[RuleTrace]) -> list[str]:
     return lines
 
 
+def explain_stored(user: Mapping[str, Any], decision: RoleDecision, rules: RoleRules, *, signed_in_at: float,
+                   refreshed_at: float, sessions: int) -> str:
+    """The roles decision stored in a signed-in user's session: what they hold now, and since when.
+
+    Rules may have changed since: the stored decision is what the user's pages obey until their next token
+    refresh or sign-in; ``--claims`` with their current claims shows what the rules would decide today.
+    """
+    lines = [f"User: {user.get('name') or '(no name)'} <{user.get('username') or '?'}> oid={user.get('oid') or '?'}",
+             f"Tenant: {user.get('tid')!r}",
+             f"Signed-in sessions: {sessions}; the latest signed in at {_utc(signed_in_at)}, roles decided again "
+             f"at {_utc(refreshed_at)} (they are decided at sign-in and at each token refresh)"]
+    if not decision.tenant_allowed and not decision.roles:
+        lines.append("Result: the stored decision grants nothing.")
+    return "\n".join(lines + _result_lines(decision, rules)) + "\n"
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _result_lines(decision: RoleDecision, rules: RoleRules) -> list[str]:
     if not decision.roles:
         return [f"Roles: none ({DENY_BY_DEFAULT})", "Permissions: none"]
     lines = ["Roles:"]
     for role in decision.roles:
-        definition = rules.definitions[role]
+        definition = rules.definitions.get(role)
+        titles = f"{definition.title} / {definition.title_cy}" if definition else "no longer in the role rules"
         granted_by = ", ".join(repr(g.rule_name) for g in decision.grants if g.role == role)
-        lines.append(f"  {role} ({definition.title} / {definition.title_cy}) granted by {granted_by}")
+        lines.append(f"  {role} ({titles}) granted by {granted_by}")
     lines.append("Permissions:")
     for permission in sorted(decision.permissions):
         holders = ", ".join(r for r in decision.roles if permission in decision.role_permissions[r])

@@ -1,8 +1,9 @@
 """Which portal sessions belong to an authority ``sid`` or to a user, so they can be ended from outside.
 
 Front-channel logout arrives in an iframe that may carry no portal cookie; "sign out everywhere" ends
-sessions in other browsers. Both find the sessions here. Entries expire with the longest session lifetime;
-a stale entry only points at a session that is already gone.
+sessions in other browsers. Both find the sessions here; ``portal explain --user`` finds a user's sessions
+by username (display only: never an identity, just where an operator starts). Entries expire with the longest
+session lifetime; a stale entry only points at a session that is already gone.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ class RedisSessionIndex:
             raise StoreUnavailable(f"redis: {exc}") from exc
         return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
 
+    def members(self, key: str) -> list[str]:
+        try:
+            members = self._client.smembers(self._prefix + key)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"redis: {exc}") from exc
+        return sorted(m.decode() if isinstance(m, bytes) else m for m in members)
+
 
 class FileSessionIndex:
     """For the single-machine embedded default; not atomic across processes, which a laptop does not need."""
@@ -54,9 +62,12 @@ class FileSessionIndex:
         self._cache.set(key, json.dumps(sorted(members)), timeout=ttl_seconds)
 
     def take_all(self, key: str) -> list[str]:
-        members = json.loads(self._cache.get(key) or "[]")
+        members = self.members(key)
         self._cache.delete(key)
         return members
+
+    def members(self, key: str) -> list[str]:
+        return json.loads(self._cache.get(key) or "[]")
 
 
 def sid_key(sid: str) -> str:
@@ -65,3 +76,7 @@ def sid_key(sid: str) -> str:
 
 def user_key(tenant_id: str, object_id: str) -> str:
     return f"user:{tenant_id}:{object_id}"
+
+
+def username_key(username: str) -> str:
+    return f"username:{username.casefold()}"

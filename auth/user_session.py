@@ -80,6 +80,10 @@ def csrf_matches(session: Mapping, submitted: str | None) -> bool:
     return bool(expected and submitted) and hmac.compare_digest(str(expected), str(submitted))
 
 
+def signed_in_at(session: Mapping) -> float:
+    return float(session.get(SIGNED_IN_AT, 0) or 0)
+
+
 def stored_roles(session: Mapping) -> object:
     """The roles decision as stored at sign-in or the last refresh (``RoleDecision.from_session`` reads it)."""
     return session.get(ROLES)

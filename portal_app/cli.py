@@ -1,15 +1,56 @@
-"""`flask --app wsgi portal ...`: commands for operations staff."""
+"""`flask --app wsgi portal ...`: commands for operations staff.
+
+The group works even while the configuration has problems (``--help``, ``check-config``), so operators can
+see what to mend; every other command then stops with the list of problems instead of a traceback.
+"""
 
 from __future__ import annotations
 
-import click
-from flask import Flask
-from flask.cli import AppGroup
+import json
 
-from portal_app.settings import ConfigError, load_settings
+import click
+from flask import Flask, abort, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from auth import user_session
+from auth.explain import explain, explain_stored
+from auth.permissions import RoleDecision
+from auth.role_conditions import needs_group_overage
+from auth.roles import RoleConfigError, RoleRules
+from portal_app.database import COMMANDS as DATABASE_COMMANDS
+from portal_app.settings import ConfigError, PortalSettings, load_settings
 from portal_app.settings.display import masked_settings
 
-portal_cli = AppGroup("portal", help="Appointee Portal operations commands.")
+CONFIG_ERROR = "portal.config_error"
+# Commands that help mend a broken configuration, so they run without one.
+_WITHOUT_CONFIGURATION = {"check-config"}
+
+
+@click.group("portal", cls=AppGroup, help="Appointee Portal operations commands.")
+@click.pass_context
+@with_appcontext
+def portal_cli(context: click.Context) -> None:
+    error = current_app.extensions.get(CONFIG_ERROR)
+    if error is not None and context.invoked_subcommand not in _WITHOUT_CONFIGURATION:
+        raise click.ClickException(f"{error}\nMend these first (`flask --app wsgi portal check-config` lists them).")
+
+
+for _command in DATABASE_COMMANDS:
+    portal_cli.add_command(_command)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(portal_cli)
+
+
+def unconfigured_cli_app(error: ConfigError) -> Flask:
+    """A stand-in for the flask CLI while the configuration has problems: it serves nothing (every request is a
+    503) and its ``portal`` commands report the problems."""
+    app = Flask("portal_app.unconfigured")
+    app.extensions[CONFIG_ERROR] = error
+    app.before_request(lambda: abort(503, description="The portal's configuration has problems; see its log."))
+    init_app(app)
+    return app
 
 
 @portal_cli.command("check-config")
@@ -26,24 +67,18 @@ def check_config() -> None:
     click.echo("\nConfiguration OK.")
 
 
-def init_app(app: Flask) -> None:
-    app.cli.add_command(portal_cli)
-
-
 @portal_cli.command("explain")
 @click.option("--claims", "claims_file", type=click.Path(exists=True, dir_okay=False),
-              help="A JSON file of ID token claims.")
-@click.option("--user", "email", help="A user of the emulator's directory (config/dev-directory.toml).")
+              help="A JSON file of ID token claims: what the rules decide for them today.")
+@click.option("--user", "email", help="A signed-in user (the roles decision stored in their session); in dev mode, "
+                                      "a user of the emulator's directory (config/dev-directory.toml).")
 @click.option("--directory", default="config/dev-directory.toml", show_default=True,
-              help="The emulator directory to read --user from.")
+              help="Dev mode: the emulator directory to read --user from.")
 def explain_command(claims_file: str | None, email: str | None, directory: str) -> None:
     """Print the roles and permissions that a set of claims earns, and the rule that granted each."""
-    from auth.explain import explain
-    from auth.roles import RoleConfigError, RoleRules
-
     if bool(claims_file) == bool(email):
         raise click.UsageError("give exactly one of --claims FILE or --user EMAIL")
-    settings = load_settings()
+    settings: PortalSettings = current_app.extensions["portal.settings"]
     try:
         rules = RoleRules.load(settings.roles_file)
     except RoleConfigError as exc:
@@ -54,7 +89,8 @@ def explain_command(claims_file: str | None, email: str | None, directory: str) 
         elif settings.dev_mode:
             claims, group_ids = _emulator_user_claims(directory, email, settings.client_id)
         else:
-            claims, group_ids = _signed_in_user_claims(email)
+            click.echo(_signed_in_user(email, rules), nl=False)
+            return
     except (ValueError, LookupError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(explain(claims, rules, settings.allowed_tenants, group_ids=group_ids), nl=False)
@@ -62,8 +98,6 @@ def explain_command(claims_file: str | None, email: str | None, directory: str) 
 
 def _claims_from_file(claims_file: str) -> dict:
     """The claims object in a JSON file."""
-    import json
-
     with open(claims_file, encoding="utf-8") as file:
         claims = json.load(file)
     if not isinstance(claims, dict):
@@ -74,7 +108,6 @@ def _claims_from_file(claims_file: str) -> dict:
 def _emulator_user_claims(directory: str, email: str, client_id: str) -> tuple[dict, list[str] | None]:
     """The claims the emulator would issue to ``email``, and past the group overage what its Graph returns."""
     # Dev only: the emulator is not part of a production install, so import it only here.
-    from auth.role_conditions import needs_group_overage
     from emulator.claims import claims_for_directory_user, directory_user_group_ids
 
     claims = claims_for_directory_user(directory, email, client_id)
@@ -82,6 +115,16 @@ def _emulator_user_claims(directory: str, email: str, client_id: str) -> tuple[d
     return claims, group_ids
 
 
-def _signed_in_user_claims(email: str) -> tuple[dict, list[str] | None]:
-    """What a production portal knows of ``email``'s sign-in: not available yet."""
-    raise click.ClickException("--user reads the emulator's directory, which only dev mode has; use --claims FILE")
+def _signed_in_user(email: str, rules: RoleRules) -> str:
+    """The roles decision stored in ``email``'s latest signed-in session on this portal's session store."""
+    from portal_app.signin.backend import backend
+
+    sessions = backend().signed_in_sessions(email)
+    if not sessions:
+        raise click.ClickException(f"{email} has no signed-in session on this portal. Ask them to sign in, or "
+                                   f"explain their claims with --claims FILE.")
+    latest = max(sessions, key=user_session.signed_in_at)
+    decision = RoleDecision.from_session(user_session.stored_roles(latest))
+    return explain_stored(user_session.current_user(latest), decision, rules, sessions=len(sessions),
+                          signed_in_at=user_session.signed_in_at(latest),
+                          refreshed_at=user_session.refreshed_at(latest))

@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from portal_app.cli import portal_cli
 from portal_app.data.csvrows import ImportReport
 from portal_app.data.db import init_engine, make_session_factory, session_scope
 from portal_app.data.imports import IMPORT_ORDER, import_directory
@@ -215,7 +214,7 @@ COMMANDS = (migrate_command, import_command, seed_demo_command, prepare_data_com
 
 
 def init_app(app: Flask, settings: PortalSettings) -> None:
-    """Bind the engine (no connection is made here), the per-request session and the data CLI commands."""
+    """Bind the engine (no connection is made here), the per-request session and the readiness check."""
     url = effective_url(settings)
     if not settings.database_url:
         DEFAULT_SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -229,5 +228,3 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
     app.teardown_appcontext(_close_session)
     app.register_error_handler(SQLAlchemyError, _database_unavailable)
     add_readiness_check(app, "database", lambda: schema_problem(app))
-    for command in COMMANDS:
-        portal_cli.add_command(command)

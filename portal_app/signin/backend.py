@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
+from auth import user_session
+from auth.session_index import FileSessionIndex, RedisSessionIndex, sid_key, user_key, username_key
+from auth.stores import ExpiringStore, FileStore, RedisStore, StoreUnavailable
+from auth.tokens import Identity
 from cachelib.file import FileSystemCache
 from flask import Flask, current_app, g, request
 from flask.sessions import SessionMixin
@@ -21,9 +25,6 @@ from flask_session.base import ServerSideSessionInterface
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
-from auth.session_index import FileSessionIndex, RedisSessionIndex, sid_key, user_key
-from auth.stores import ExpiringStore, FileStore, RedisStore, StoreUnavailable
-from auth.tokens import Identity
 from portal_app.redis_connect import is_cluster, redis_client
 from portal_app.settings import PortalSettings
 from portal_app.web.cookies import cookie_name
@@ -87,6 +88,19 @@ class SessionBackend:
         if identity.session_id:
             self.index.add(sid_key(identity.session_id), session.sid, self.index_ttl_seconds)
         self.index.add(user_key(identity.tenant_id, identity.object_id), session.sid, self.index_ttl_seconds)
+        if identity.username:
+            self.index.add(username_key(identity.username), session.sid, self.index_ttl_seconds)
+
+    def signed_in_sessions(self, username: str) -> list[dict]:
+        """The stored data of every live signed-in session of ``username`` (for ``portal explain --user``)."""
+        interface = current_app.session_interface
+        found = []
+        for sid in self.index.members(username_key(username)):
+            # Flask-Session's own read (and our resilient override of it): the same decoding as a page view.
+            data = interface._retrieve_session_data(interface._get_store_id(sid))
+            if isinstance(data, dict) and user_session.current_user(data):
+                found.append(data)
+        return found
 
     def end_indexed(self, key: str, *, keep: str | None = None) -> int:
         """Delete every session indexed under ``key`` (except ``keep``); how many the index held."""
