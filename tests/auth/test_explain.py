@@ -21,7 +21,7 @@ PORTAL_CLIENT_ID = "0d5e3c1a-6b2f-4a8e-9c7d-5f4e3b2a1c0d"
 APPOINTEE_TENANT = "3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70"
 ALLOWED = frozenset({APPOINTEE_TENANT})
 
-# docs/TEAM-NOTES.md: each demo user and the portal roles they must end up with.
+# docs/demo-accounts.md: each demo user and the portal roles they must end up with.
 EXPECTED_ROLES = {
     "examiner@wjec-appointees.co.uk": ["examiner"],
     "moderator@wjec-appointees.co.uk": ["moderator"],
