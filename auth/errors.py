@@ -17,7 +17,7 @@ class AuthError(Exception):
     status_code = 400
     description = N_("We could not sign you in.")
 
-    def __init__(self, reason: str, *, description: object | None = None, error: str | None = None) -> None:
+    def __init__(self, reason: str, *, description: str | None = None, error: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         if description is not None:
@@ -41,8 +41,9 @@ class InvalidState(AuthError):
     status_code = 400
     description = N_("This sign-in link has expired or was already used. Please start again.")
 
-    def __init__(self, reason: str, *, silent: bool = False, **kwargs: object) -> None:
-        super().__init__(reason, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, reason: str, *, silent: bool = False, description: str | None = None,
+                 error: str | None = None) -> None:
+        super().__init__(reason, description=description, error=error)
         # True when the refused callback belonged to a prompt=none attempt: the user then sees the sign-in page.
         self.silent = silent
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from auth.errors import InvalidState
@@ -40,7 +41,7 @@ def _digest(browser_secret: str) -> str:
 class SignInFlows:
     """Start and finish sign-in flows against an expiring store."""
 
-    def __init__(self, store: ExpiringStore, lifetime_seconds: int, clock=time.time) -> None:
+    def __init__(self, store: ExpiringStore, lifetime_seconds: int, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._lifetime = lifetime_seconds
         self._clock = clock

@@ -49,14 +49,15 @@ def fetch_member_group_ids(
         raise GraphUnavailable(
             f"graph_base_url {graph_base_url!r} is not an https URL: fix the configuration"
         )
-    url: str | None = graph_base_url.rstrip("/") + MEMBER_OF_PATH
+    url = graph_base_url.rstrip("/") + MEMBER_OF_PATH
     group_ids: list[str] = []
     for _page in range(max_pages):
         page = _get_page(url, access_token, http, timeout)
         group_ids.extend(_group_ids(page, url))
-        url = _next_link(page, origin)
-        if url is None:
+        next_url = _next_link(page, origin)
+        if next_url is None:
             return list(dict.fromkeys(group_ids))
+        url = next_url
     raise GraphUnavailable(f"group memberships run past {max_pages} pages; refusing an incomplete list")
 
 

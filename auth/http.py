@@ -37,12 +37,14 @@ class AuthoritySession(requests.Session):
         self.mount("https://", _TrustingAdapter(extra_ca_file) if extra_ca_file else HTTPAdapter(max_retries=0))
         self.extra_ca_file = extra_ca_file
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         return super().request(method, url, *args, **kwargs)
 
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+    # verify and cert as Any: requests spells their types only in its private requests._types.
+    def merge_environment_settings(self, url: str, proxies: dict[str, str] | None, stream: bool | None,
+                                   verify: Any, cert: Any) -> dict[str, Any]:
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if self.extra_ca_file:
             # requests lets REQUESTS_CA_BUNDLE replace the trust store; with an explicit PORTAL_CA_BUNDLE the

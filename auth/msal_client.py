@@ -11,9 +11,11 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import msal
+import requests
 
 # Hosts where MSAL's instance discovery makes sense; any other authority (the emulator, a test provider)
 # needs instance_discovery=False, or MSAL would ask Microsoft about it.
@@ -30,10 +32,10 @@ class SessionTokenCacheProxy:
 
     CredentialType = msal.TokenCache.CredentialType
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if callable(getattr(msal.SerializableTokenCache, name, None)):
             # MSAL keeps bound methods (e.g. remove_rt) from construction time, so resolve at call time.
-            def forward(*args, **kwargs):
+            def forward(*args: Any, **kwargs: Any) -> Any:
                 return getattr(_bound_cache(), name)(*args, **kwargs)
 
             return forward
@@ -64,7 +66,7 @@ def bound_token_cache(serialized: str | None = None) -> Iterator[msal.Serializab
 class MsalClient:
     """Builds the process's ConfidentialClientApplication lazily (first use, not import or app creation)."""
 
-    def __init__(self, *, authority: str, client_id: str, client_secret: str, http_client,
+    def __init__(self, *, authority: str, client_id: str, client_secret: str, http_client: requests.Session,
                  timeout: float) -> None:
         self._kwargs = dict(
             client_id=client_id,

@@ -92,14 +92,16 @@ class RoleDecision:
     @classmethod
     def from_session(cls, data: object) -> RoleDecision:
         """Rebuild a decision stored by ``to_session``; anything malformed gives the empty (deny) decision."""
+        if not isinstance(data, Mapping):
+            return cls(tenant_allowed=False)
         try:
             role_permissions = {
                 Role(role): frozenset(Permission(p) for p in perms)
-                for role, perms in data["role_permissions"].items()  # type: ignore[index]
+                for role, perms in data["role_permissions"].items()
             }
-            roles = tuple(Role(role) for role in data["roles"])  # type: ignore[index]
-            grants = tuple(Grant(Role(role), str(name)) for role, name in data["grants"])  # type: ignore[index]
-            tenant_allowed = data["tenant_allowed"] is True  # type: ignore[index]
+            roles = tuple(Role(role) for role in data["roles"])
+            grants = tuple(Grant(Role(role), str(name)) for role, name in data["grants"])
+            tenant_allowed = data["tenant_allowed"] is True
         except (KeyError, TypeError, ValueError, AttributeError):
             # A session written by an older release, or tampered with: fail closed, never a 500.
             return cls(tenant_allowed=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import msal
 import requests
 from msal.exceptions import MsalServiceError
 
@@ -30,7 +31,7 @@ class Refreshed:
     token_cache: str
 
 
-def refresh_tokens(msal_app, token_cache: str, *, user: dict, scopes: list[str],
+def refresh_tokens(msal_app: msal.ConfidentialClientApplication, token_cache: str, *, user: dict, scopes: list[str],
                    validate: Callable[[str], dict]) -> Refreshed:
     """Redeem the refresh token, validate the new ID token with ``validate``, and check it is the same user."""
     with bound_token_cache(token_cache) as cache:

@@ -12,10 +12,11 @@ import math
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import jwt
+from jwt.types import Options
 
 from auth.errors import InvalidToken
 from auth.jwks import JwksCache, clipped_repr
@@ -34,7 +35,7 @@ STEP_UP_DESCRIPTION = N_(
 )
 
 # Claim checks happen after the signature; PyJWT's own claim checks are off so each refusal has our reason.
-_SIGNATURE_ONLY = {
+_SIGNATURE_ONLY: Options = {
     "verify_signature": True,
     "verify_exp": False,
     "verify_nbf": False,
@@ -240,7 +241,7 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
     )
 
 
-def _non_empty_string(value: Any) -> bool:
+def _non_empty_string(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
@@ -10,9 +9,7 @@ from pathlib import Path
 import redis
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.support.servers import Browserless, mfa_codes  # noqa: E402
+from tests.support.servers import Browserless, mfa_codes
 
 EXAMINER = "examiner@wjec-appointees.co.uk"
 

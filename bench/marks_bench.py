@@ -1,6 +1,6 @@
 """Time loading and saving an EMI mark sheet of 100, 1,000 and 5,000 candidates; prints a table.
 
-Usage: .venv/bin/python bench/marks_bench.py [--url DATABASE_URL] (default: a temporary SQLite file).
+Usage: .venv/bin/python -m bench.marks_bench [--url DATABASE_URL] (default: a temporary SQLite file).
 Only the data layer is timed here; page rendering is measured once the views exist.
 """
 
@@ -10,18 +10,15 @@ import argparse
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
 
-from sqlalchemy import inspect  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from portal_app.data import init_engine  # noqa: E402
-from portal_app.data.audit import AuditContext  # noqa: E402
-from portal_app.data.marks import load_mark_sheet, save_marks  # noqa: E402
-from portal_app.data.models import Base  # noqa: E402
-from tests.data.builders import ELERI, make_sheet  # noqa: E402
+from portal_app.data import init_engine
+from portal_app.data.audit import AuditContext
+from portal_app.data.marks import load_mark_sheet, save_marks
+from portal_app.data.models import Base
+from tests.data.builders import ELERI, make_sheet
 
 SIZES = (100, 1000, 5000)
 

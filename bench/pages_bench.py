@@ -4,7 +4,7 @@ A third server, the portal plus a gated route that renders nothing (bench/portal
 portal's layer (session, guards, headers, logs, metrics) from the cost of the All Services page's content.
 
 Also: Redis round trips per page view, memory per worker, session size in Redis per signed-in user.
-Prints tables; asserts nothing. ``.venv/bin/python bench/pages_bench.py [--seconds 5] [--threads 4]``
+Prints tables; asserts nothing. ``.venv/bin/python -m bench.pages_bench [--seconds 5] [--threads 4]``
 """
 
 from __future__ import annotations

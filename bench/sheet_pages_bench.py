@@ -1,6 +1,6 @@
 """Time rendering and saving an EMI mark sheet over HTTP (Flask test client) for 100, 1,000 and 5,000 candidates.
 
-Usage: .venv/bin/python bench/sheet_pages_bench.py   (a temporary SQLite file and file sessions; prints a table)
+Usage: .venv/bin/python -m bench.sheet_pages_bench   (a temporary SQLite file and file sessions; prints a table)
 Sign-in goes through the portal's real routes against the fake Entra used by the tests; no timed assertions.
 """
 
@@ -12,15 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import responses
 
-import responses  # noqa: E402
-
-from portal_app import create_app  # noqa: E402
-from portal_app.data.migrate import upgrade_to_head  # noqa: E402
-from tests.data.builders import ELERI, make_sheet  # noqa: E402
-from tests.portal_app.conftest import SignInActions, portal_test_config  # noqa: E402
-from tests.support.fake_entra import FakeEntra  # noqa: E402
+from portal_app import create_app
+from portal_app.data.migrate import upgrade_to_head
+from tests.data.builders import ELERI, make_sheet
+from tests.portal_app.conftest import SignInActions, portal_test_config
+from tests.support.fake_entra import FakeEntra
 
 SIZES = (100, 1000, 5000)
 EXAMINER = {"roles": ["Examiner"], "oid": ELERI.oid, "preferred_username": "examiner@wjec-appointees.co.uk"}

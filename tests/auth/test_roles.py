@@ -26,7 +26,7 @@ def claims_for(email: str, app_roles: list[str], *, tid: str = APPOINTEE_TENANT,
     return {"tid": tid, "preferred_username": email, "roles": app_roles, **extra}
 
 
-# The demo users of docs/TEAM-NOTES.md, with the roles the shipped rules must give each.
+# The demo users of docs/demo-accounts.md, with the roles the shipped rules must give each.
 DEMO_USERS = {
     "examiner": (claims_for("examiner@wjec-appointees.co.uk", ["Examiner"]), None, ["examiner"]),
     "moderator": (claims_for("moderator@wjec-appointees.co.uk", ["Moderator"]), None, ["moderator"]),

@@ -14,7 +14,7 @@ ALLOWED = frozenset({APPOINTEE_TENANT_ID})
 # What the token issuer adds to the identity claims: issuer, times, session, subject, nonce.
 PROTOCOL_CLAIMS = {"iss", "iat", "nbf", "exp", "aio", "rh", "sid", "sub", "uti", "ver", "login_hint", "nonce"}
 
-# docs/TEAM-NOTES.md: each demo user and the portal roles they must end up with.
+# docs/demo-accounts.md: each demo user and the portal roles they must end up with.
 EXPECTED_ROLES = {
     "examiner@wjec-appointees.co.uk": ["examiner"],
     "moderator@wjec-appointees.co.uk": ["moderator"],

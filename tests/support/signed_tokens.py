@@ -30,7 +30,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-# Fixed values from docs/TEAM-NOTES.md.
+# Fixed values from docs/demo-accounts.md.
 APPOINTEE_TENANT_ID = "3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70"
 CONTOSO_TENANT_ID = "b7c4e1f2-9a3d-4e8b-8c5f-1a2b3c4d5e6f"
 PORTAL_CLIENT_ID = "0d5e3c1a-6b2f-4a8e-9c7d-5f4e3b2a1c0d"
