@@ -13,10 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import redis
-from auth import user_session
-from auth.session_index import FileSessionIndex, RedisSessionIndex, sid_key, user_key, username_key
-from auth.stores import ExpiringStore, FileStore, RedisStore, StoreUnavailable
-from auth.tokens import Identity
 from cachelib.file import FileSystemCache
 from flask import Flask, current_app, g, request
 from flask.sessions import SessionMixin
@@ -25,6 +21,10 @@ from flask_session.base import ServerSideSessionInterface
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
+from auth import user_session
+from auth.session_index import FileSessionIndex, RedisSessionIndex, sid_key, user_key, username_key
+from auth.stores import ExpiringStore, FileStore, RedisStore, StoreUnavailable
+from auth.tokens import Identity
 from portal_app.redis_connect import is_cluster, redis_client
 from portal_app.settings import PortalSettings
 from portal_app.web.cookies import cookie_name

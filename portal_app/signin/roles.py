@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from flask import Flask, current_app, g, session
+
 from auth import user_session
 from auth.errors import AuthorityUnavailable
 from auth.graph import GraphUnavailable, fetch_member_group_ids
@@ -15,8 +17,6 @@ from auth.msal_client import bound_token_cache
 from auth.permissions import Permission, Role, RoleDecision, permissions_for, work_as_choices
 from auth.role_conditions import needs_group_overage
 from auth.roles import RoleConfigError, RoleRulesSource
-from flask import Flask, current_app, g, session
-
 from portal_app.settings import ConfigError, PortalSettings
 from portal_app.signin.services import identity_services
 from portal_app.web.i18n import current_language
