@@ -27,6 +27,16 @@ class ConfigProblem:
         return f"{self.source}: {self.key}: {self.problem}. Fix: {self.fix.rstrip('.')}."
 
 
+class ConfigProblems(Exception):
+    """Configuration that cannot be used; ``problems`` lists every problem found, not just the first."""
+
+    heading = "the configuration has problems"
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"{self.heading}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
 class ProblemCollector:
     """Collects the problems of one source so that validation carries on past the first."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.permissions import Grant, Permission, Role, RoleDecision, role_sort_key
-from auth.problems import GUID, ConfigProblem, ProblemCollector
+from auth.problems import GUID, ConfigProblems, ProblemCollector
 from auth.reloading_file import ReloadingFile
 from auth.role_conditions import (
     APP_ROLES_ANY,
@@ -36,12 +36,10 @@ _DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0
 # --- Config problems
 
 
-class RoleConfigError(Exception):
+class RoleConfigError(ConfigProblems):
     """``config/roles.toml`` cannot be used; ``problems`` lists every problem found, not just the first."""
 
-    def __init__(self, problems: list[ConfigProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("role rules are invalid:\n" + "\n".join(f"  - {p}" for p in self.problems))
+    heading = "role rules are invalid"
 
 
 @dataclass(frozen=True)

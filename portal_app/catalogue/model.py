@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from auth.permissions import Permission
-from auth.problems import ConfigProblem, ProblemCollector
+from auth.problems import ConfigProblem, ConfigProblems, ProblemCollector
 
 LANGUAGES = ("en", "cy")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -27,12 +27,10 @@ SERVICE_KEYS = {"id", "title", "title_cy", "category", "description", "descripti
                 "endpoint", "url", "permission", "new", "retires"}
 
 
-class CatalogueError(Exception):
+class CatalogueError(ConfigProblems):
     """``config/services.toml`` cannot be used; ``problems`` lists every problem found, not just the first."""
 
-    def __init__(self, problems: list[ConfigProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("the services catalogue is invalid:\n" + "\n".join(f"  - {p}" for p in self.problems))
+    heading = "the services catalogue is invalid"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auth.problems import ConfigProblem
+from auth.problems import ConfigProblems
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "portal.toml"
@@ -78,14 +78,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-class ConfigError(Exception):
-    """The configuration has problems; ``problems`` lists every one of them."""
+class ConfigError(ConfigProblems):
+    """The portal's configuration has problems; ``problems`` lists every one of them."""
 
-    def __init__(self, problems: list[ConfigProblem]) -> None:
-        self.problems = problems
-        super().__init__(
-            "The portal's configuration has problems:\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+    heading = "The portal's configuration has problems"
 
 
 @dataclass(frozen=True)
