@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from portal_app.catalogue.model import Catalogue, CatalogueError, localized
 from portal_app.web.errors import http_error_description
 from portal_app.web.i18n import COOKIE
 from tests.support.servers import REPO_ROOT
+from tests.support.welsh import VisibleText
 
 TRANSLATIONS = REPO_ROOT / "translations"
 WELSH_PO = TRANSLATIONS / "cy" / "LC_MESSAGES" / "messages.po"
@@ -27,8 +27,6 @@ WELSH_MO = TRANSLATIONS / "cy" / "LC_MESSAGES" / "messages.mo"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
 METHODS = [("portal_app/**.py", "python"), ("auth/**.py", "python"), ("templates/**.html", "jinja2")]
 TEMPLATES = sorted((REPO_ROOT / "templates").rglob("*.html"))
-# Text that is the same in both languages: the bilingual logo.
-SAME_IN_BOTH = {"wjec", "cbac", "wjec cbac"}
 
 
 def extracted_messages() -> set[str | tuple[str, ...]]:
@@ -69,34 +67,6 @@ def test_compiled_catalogue_matches_the_po_file():
     source = by_id(welsh_catalogue())
     stale = {k for k in source if compiled.get(k) != source[k]}
     assert not stale, f"compile the catalogue (pybabel compile -d translations): {sorted(stale)[:5]}"
-
-
-class VisibleText(HTMLParser):
-    """Collects text nodes and user-visible attributes that contain letters."""
-
-    ATTRIBUTES = ("placeholder", "aria-label", "title", "alt")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self.skip += 1
-        for name, value in attrs:
-            if name in self.ATTRIBUTES and value and re.search(r"[A-Za-z]", value) \
-                    and value.lower() not in SAME_IN_BOTH:
-                self.found.append(f"{name}={value!r}")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style"):
-            self.skip -= 1
-
-    def handle_data(self, data):
-        text = data.strip()
-        if not self.skip and re.search(r"[A-Za-z]", text) and text.lower() not in SAME_IN_BOTH:
-            self.found.append(text)
 
 
 def untranslated_text(source: str) -> list[str]:

@@ -11,19 +11,8 @@ import responses
 from portal_app.web.i18n import COOKIE
 from tests.portal_app.conftest_services import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_services import DEMO_USERS, sign_in_as
-from tests.portal_app.test_i18n import VisibleText
+from tests.support.welsh import english_words
 
-# English words of the portal's UI and messages. Data stays as stored (component titles such as "LATIN
-# LANGUAGE CORE", names, e-mail addresses and URLs), and none of these words occurs in it.
-ENGLISH_WORDS = {
-    "the", "and", "your", "you", "of", "to", "is", "are", "not", "this", "that", "with", "from", "please",
-    "enter", "mark", "marks", "save", "submit", "submitted", "draft", "sign", "page", "found", "could", "try",
-    "again", "whole", "number", "absent", "carried", "forward", "connect", "answer", "seconds", "redirect",
-    "request", "allowed", "candidate", "centre", "review", "report", "team", "services", "search", "status",
-    "maximum", "negative", "long", "forbidden", "permission", "back", "nothing", "changed", "sheet",
-}
-WORD = re.compile(r"[A-Za-z']+")
-URL_OR_EMAIL = re.compile(r"https?://\S+|\S+@\S+")
 EMI_SHEET = "/emi/allocations/1"
 IAMIS_CENTRE = "/iamis/allocations/5/centres/68101"
 LINKS = {
@@ -32,14 +21,6 @@ LINKS = {
     "https://www.wjec.co.uk/mfl-visits/": requests.ConnectionError("refused"),
     "https://www.wjec.co.uk/appointees/": requests.ReadTimeout("slow"),
 }
-
-
-def english_words(html: str) -> list[str]:
-    """The visible text's words (attributes users read included) that are English UI words."""
-    parser = VisibleText()
-    parser.feed(html)
-    text = URL_OR_EMAIL.sub(" ", " ".join(parser.found))
-    return sorted({word for word in WORD.findall(text) if word.lower() in ENGLISH_WORDS})
 
 
 def form_fields(html: str) -> dict[str, str]:
