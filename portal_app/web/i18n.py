@@ -22,9 +22,6 @@ COOKIE = "portal_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = PROJECT_ROOT / "translations"
 
-# The default support contact (config/portal.toml portal.support_contact) has a Welsh translation; an operator's
-# own wording is shown as written.
-DEFAULT_SUPPORT_CONTACT = "the WJEC appointee support team (appointees@wjec.co.uk)"
 # Statuses stored in the database (English ids) and the words users see for them.
 STATUS_NAMES = {"draft": lazy_gettext("Draft"), "submitted": lazy_gettext("Submitted")}
 
@@ -62,11 +59,9 @@ def status_name(status: str) -> str:
 
 
 def support_contact() -> str:
-    """Who to contact, as configured; the default wording in the user's language."""
-    configured = current_app.extensions["portal.settings"].support_contact
-    if configured != DEFAULT_SUPPORT_CONTACT:
-        return configured
-    return gettext("the WJEC appointee support team (appointees@wjec.co.uk)")  # the literal, for extraction
+    """Who to contact, in the user's language (portal.support_contact and portal.support_contact_cy)."""
+    settings = current_app.extensions["portal.settings"]
+    return settings.support_contact_cy if current_language() == "cy" else settings.support_contact
 
 
 def _return_path(candidate: str | None) -> str:

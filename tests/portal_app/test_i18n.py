@@ -231,3 +231,29 @@ def test_a_service_heading_needs_its_welsh_and_welsh_needs_the_heading(keys, pro
 def test_service_heading_is_shown_in_the_chosen_language():
     service = Catalogue.from_data(_catalogue_with_heading(heading="Marks", heading_cy="Marciau")).services[0]
     assert localized(service, "cy").heading == "Marciau" and localized(service, "en").heading == "Marks"
+
+
+@pytest.mark.parametrize("language, shown, not_shown", [
+    ("cy", "Cysylltwch â Swyddfa&#39;r Penodeion (unit@example.org).", "Appointees Unit"),
+    ("en", "Contact the Appointees Unit (unit@example.org).", "Swyddfa"),
+])
+def test_the_support_contact_is_shown_in_the_pages_language(tmp_path, redis_url, entra, language, shown, not_shown):
+    from portal_app import create_app
+    from tests.portal_app.conftest import portal_test_config
+
+    app = create_app(portal_test_config(tmp_path, redis_url, portal={
+        "support_contact": "the Appointees Unit (unit@example.org)",
+        "support_contact_cy": "Swyddfa'r Penodeion (unit@example.org)"}))
+    client = app.test_client()
+    client.set_cookie(COOKIE, language)
+    page = client.get("/").text
+    assert shown in page and not_shown not in page
+
+
+@pytest.mark.parametrize("language, shown", [
+    ("en", "Contact the WJEC appointee support team (appointees@wjec.co.uk)."),
+    ("cy", "Cysylltwch â thîm cymorth penodeion CBAC (appointees@wjec.co.uk)."),
+])
+def test_the_default_support_contact_reads_in_each_language(client, language, shown):
+    client.set_cookie(COOKIE, language)
+    assert shown in client.get("/").text
