@@ -18,6 +18,9 @@ LANGUAGES = ("en", "cy")  # the first is the fallback
 LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}  # each in its own language, as the switch shows them
 # Babel locales: British English formats dates as "1 June 2026" (plain "en" would give "June 1, 2026").
 LOCALES = {"en": "en_GB", "cy": "cy"}
+# The language for the authority's own pages (OpenID Connect ui_locales: BCP 47 tags by preference), so
+# Microsoft's sign-in, MFA and "Stay signed in?" pages follow the choice made here, not the browser's language.
+UI_LOCALES = {"en": "en-GB en", "cy": "cy-GB cy"}
 COOKIE = "portal_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = PROJECT_ROOT / "translations"
@@ -44,6 +47,11 @@ def current_language() -> str:
         return LANGUAGES[0]
     language = locale.language if locale is not None else LANGUAGES[0]
     return language if language in LANGUAGES else LANGUAGES[0]
+
+
+def ui_locales() -> str:
+    """This request's language as the ``ui_locales`` of an authorize or end-session request."""
+    return UI_LOCALES[current_language()]
 
 
 def language_switch() -> list[dict[str, str]]:

@@ -6,6 +6,7 @@ import html
 import re
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -257,3 +258,35 @@ def test_the_support_contact_is_shown_in_the_pages_language(tmp_path, redis_url,
 def test_the_default_support_contact_reads_in_each_language(client, language, shown):
     client.set_cookie(COOKIE, language)
     assert shown in client.get("/").text
+
+
+@pytest.mark.parametrize("chosen, accept_language, ui_locales", [
+    ("cy", "en-GB", "cy-GB cy"),
+    ("en", "cy-GB,cy;q=0.9", "en-GB en"),
+    (None, "cy", "cy-GB cy"),
+    (None, "fr", "en-GB en"),
+])
+def test_microsofts_pages_are_asked_for_in_the_portals_language(client, chosen, accept_language, ui_locales):
+    """The authorize request carries ui_locales, so the whole sign-in reads in the language chosen here."""
+    if chosen:
+        client.set_cookie(COOKIE, chosen)
+    response = client.get("/login", headers={"Accept-Language": accept_language})
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.location).query)["ui_locales"] == [ui_locales]
+
+
+def test_a_silent_attempt_asks_for_the_chosen_language_too(client):
+    client.set_cookie(COOKIE, "cy")
+    response = client.get("/services", headers={"Accept": "text/html"})
+    query = parse_qs(urlsplit(response.location).query)
+    assert query["prompt"] == ["none"] and query["ui_locales"] == ["cy-GB cy"]
+
+
+def test_signing_out_asks_for_microsofts_signed_out_page_in_the_chosen_language(client, auth):
+    auth.sign_in()
+    client.set_cookie(COOKIE, "cy")
+    page = client.get("/logout").text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert parse_qs(urlsplit(response.location).query)["ui_locales"] == ["cy-GB cy"]
