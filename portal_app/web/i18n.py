@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, ur
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext
 
 from auth.redirects import next_destination, safe_next
+from portal_app.data.messages import show_bilingual_data_in
 from portal_app.settings import PROJECT_ROOT
 from portal_app.web.cookies import set_cookie
 from portal_app.web.messages import message_text, status_meaning
@@ -125,4 +126,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.after_request(_vary_on_language)
     app.context_processor(i18n_context)
+    # Board data with a Welsh version (component titles) renders in the page's language (data.messages.Bilingual).
+    show_bilingual_data_in(current_language)
     app.register_blueprint(bp)

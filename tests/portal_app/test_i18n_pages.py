@@ -96,3 +96,62 @@ def test_the_same_walk_in_english_is_caught_by_the_scan(services_browser, faked_
     refetched = {path: services_browser.client.get(path).get_data(as_text=True) for path in pages if
                  path.startswith("/")}
     assert all(english_words(html) for html in refetched.values())
+
+
+def _page_parts(html: str) -> tuple[str, str]:
+    """The page's <title> and <h1>."""
+    return re.search(r"<title>(.*?)</title>", html, re.S).group(1), re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+
+
+def test_component_titles_read_in_welsh_where_the_board_gave_them(services_browser):
+    sign_in_as(services_browser, DEMO_USERS["examiner"])
+    client = services_browser.client
+    client.set_cookie(COOKIE, "cy")
+    welsh = client.get("/emi/").text
+    assert "TGAU IONAWR 2017 IAITH LADIN GRAIDD: LEFEL 2 (9521/01)" in welsh
+    assert "TGAU IONAWR 2017 LATIN LITERATURE: LEVEL 2 (9522/01)" in welsh  # no Welsh title from the board
+    title, heading = _page_parts(client.get(EMI_SHEET).text)
+    assert heading.startswith("TGAU IONAWR 2017 ") and title.startswith(f"Taflen farciau – {heading} –")
+    client.set_cookie(COOKIE, "en")
+    english = client.get("/emi/").text
+    assert "GCSE JANUARY 2017 LATIN LANGUAGE CORE: LEVEL 2 (9521/01)" in english and "TGAU" not in english
+    title, heading = _page_parts(client.get(EMI_SHEET).text)
+    assert heading.startswith("GCSE JANUARY 2017 ") and title.startswith(f"Mark sheet – {heading} –")
+
+
+@pytest.mark.parametrize("who, path, welsh", [
+    ("moderator", "/iamis/", "TGAU MEHEFIN 2017 CYMRAEG UNED 1 - LLAFAR (3000N1)"),
+    ("moderator", "/iamis/allocations/5", "TGAU MEHEFIN 2017 CYMRAEG UNED 1 - LLAFAR (3000N1)"),
+    ("team_leader", "/iamis/team", "TGAU MEHEFIN 2017 CYMRAEG UNED 1 - LLAFAR (3000N1)"),
+])
+def test_moderation_pages_show_the_welsh_component_titles(services_browser, who, path, welsh):
+    sign_in_as(services_browser, DEMO_USERS[who])
+    services_browser.client.set_cookie(COOKIE, "cy")
+    page = services_browser.client.get(path)
+    assert page.status_code == 200 and welsh in page.text and "WELSH LANGUAGE UNED 1" not in page.text
+
+
+def test_status_code_meanings_read_in_the_boards_welsh(services_app, services_browser, tmp_path):
+    """A meaning the portal has no translation for ("Medical") reads in Welsh when the board gives its Welsh."""
+    from sqlalchemy.orm import Session
+
+    from portal_app.data.imports import import_components
+    from portal_app.settings import PROJECT_ROOT
+    from tests.portal_app.conftest_data import engine_of
+
+    rows = (PROJECT_ROOT / "config" / "demo-data" / "components.csv").read_text(encoding="utf-8")
+    rows = rows.replace("LEVEL 2,60,A=Absent,", "LEVEL 2,60,A=Absent;M=Medical,", 1)
+    rows = rows.replace("LEFEL 2,A=Absennol,", "LEFEL 2,A=Absennol;M=Meddygol,", 1)
+    (tmp_path / "components.csv").write_text(rows, encoding="utf-8")
+    with Session(engine_of(services_app)) as session:
+        assert import_components(session, tmp_path / "components.csv").updated == 1
+        session.commit()
+    sign_in_as(services_browser, DEMO_USERS["examiner"])
+    client = services_browser.client
+    client.set_cookie(COOKIE, "cy")
+    sheet = client.get(EMI_SHEET).text
+    assert "<dt>M</dt><dd>Meddygol</dd>" in sheet and "<dt>A</dt><dd>Absennol</dd>" in sheet
+    refused = client.post(EMI_SHEET, data=with_bad_marks(sheet, ["zz"])).text
+    assert "neu A (absennol), M (meddygol)" in refused
+    client.set_cookie(COOKIE, "en")
+    assert "<dt>M</dt><dd>Medical</dd>" in client.get(EMI_SHEET).text
