@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -42,9 +44,14 @@ def welsh_pages(client, who: str | None) -> dict[str, str]:
     """What ``who`` is shown on each page they can reach or are refused, in Welsh: label -> HTML."""
     client.set_cookie(COOKIE, "cy")
     paths = {
-        None: ["/", "/no-such-page", "/language/fr"],
-        "examiner": ["/services", "/emi/", EMI_SHEET, "/emi/allocations/999", "/iamis/", "/admin/link-check/"],
-        "moderator": ["/iamis/", "/iamis/allocations/5", IAMIS_CENTRE, "/iamis/allocations/6/centres/68107"],
+        None: ["/", "/no-such-page", "/language/fr", "/?next=/emi/", "/login?login_hint=someone%40example.com",
+               "/login?login_hint=not-an-email", "/auth/frontchannel-logout"],
+        "examiner": ["/services", "/services?q=zzzz", "/emi/", EMI_SHEET, f"{EMI_SHEET}?done=saved",
+                     f"{EMI_SHEET}?done=submitted", f"{EMI_SHEET}?done=unchanged", "/emi/allocations/999", "/iamis/",
+                     "/admin/link-check/"],
+        "moderator": ["/iamis/", "/iamis/allocations/5", IAMIS_CENTRE, f"{IAMIS_CENTRE}?done=saved",
+                      f"{IAMIS_CENTRE}?done=completed", f"{IAMIS_CENTRE}?done=unchanged",
+                      "/iamis/allocations/6/centres/68107"],
         "team_leader": ["/iamis/", "/iamis/team"],
         "principal": ["/iamis/team", "/logout"],
         "admin": ["/services", "/admin/link-check/"],
@@ -52,6 +59,16 @@ def welsh_pages(client, who: str | None) -> dict[str, str]:
     }[who]
     pages = {path: client.get(path).get_data(as_text=True) for path in paths}
     pages["POST /emi/ (405)"] = client.post("/emi/").get_data(as_text=True)
+    refusals = {}
+    if who is None:
+        refusals["replayed callback"] = client.post("/auth/callback", data={"state": "x", "code": "c"}), 400
+        big = {"next": "/" + "y" * (3 * 1024 * 1024)}
+        refusals["too large a form"] = client.post("/language/cy", data=big), 413
+    if who == "principal":
+        refusals["sign-out without its form"] = client.post("/logout"), 400
+    for label, (response, status) in refusals.items():
+        assert response.status_code == status, label
+        pages[label] = response.get_data(as_text=True)
     if who == "examiner":
         bad = with_bad_marks(pages[EMI_SHEET], ["999", "2.5", "-3", "zz", "12345678901234567"], **{"mark-999999": "1"})
         pages["save with bad marks"] = client.post(EMI_SHEET, data=bad).get_data(as_text=True)
@@ -155,3 +172,32 @@ def test_status_code_meanings_read_in_the_boards_welsh(services_app, services_br
     assert "neu A (absennol), M (meddygol)" in refused
     client.set_cookie(COOKIE, "en")
     assert "<dt>M</dt><dd>Medical</dd>" in client.get(EMI_SHEET).text
+
+
+@pytest.mark.parametrize("error, welsh", [
+    ("access_denied", "Cafodd y mewngofnodi ei ganslo neu ei wrthod gan Microsoft."),
+    ("interaction_required", "Gosodwch ddull dilysu yn AMP, neu cysylltwch â thîm cymorth penodeion CBAC."),
+    ("temporarily_unavailable", "Ni chwblhawyd y mewngofnodi gyda Microsoft."),
+])
+def test_microsofts_refusals_read_in_welsh(services_browser, error, welsh):
+    """The callback pages a Welsh-choosing user meets when Microsoft refuses: Welsh, the OAuth code aside."""
+    services_browser.client.set_cookie(COOKIE, "cy")
+    authorize = services_browser.start("/emi/")
+    page = services_browser.client.post("/auth/callback", data={
+        "state": authorize["state"], "error": error, "error_description": "AADSTS50000: English from Microsoft"})
+    text = html.unescape(page.get_data(as_text=True))
+    assert welsh in text and f"<code>{error}</code>" in text and "English from Microsoft" not in text
+    assert english_words(page.get_data(as_text=True)) == []
+
+
+def test_marks_kept_across_a_new_sign_in_are_explained_in_welsh(services_browser):
+    """A session that ended while marking: the sheet comes back after sign-in with the typed marks, in Welsh."""
+    client = services_browser.client
+    client.set_cookie(COOKIE, "cy")
+    kept = client.post(EMI_SHEET, data={"mark-1": "7"})
+    assert kept.status_code == 303
+    next_path = parse_qs(urlsplit(kept.location).query)["next"][0]
+    assert services_browser.sign_in(next_path, **DEMO_USERS["examiner"]).status_code == 303
+    page = client.get(next_path).get_data(as_text=True)
+    assert "Gwiriwch nhw a phwyswch &#34;Cadw drafft&#34;." in page or 'phwyswch "Cadw drafft".' in page
+    assert english_words(page) == []

@@ -29,17 +29,22 @@ URL_OR_EMAIL = re.compile(r"https?://\S+|\S+@\S+")
 
 
 class VisibleText(HTMLParser):
-    """Collects text nodes and user-visible attributes that contain letters."""
+    """Collects text nodes and user-visible attributes that contain letters.
+
+    ``identifiers=False`` leaves out <code> elements: protocol error codes (``invalid_request``) and references,
+    which are the same in every language.
+    """
 
     ATTRIBUTES = ("placeholder", "aria-label", "title", "alt")
 
-    def __init__(self) -> None:
+    def __init__(self, *, identifiers: bool = True) -> None:
         super().__init__()
         self.found: list[str] = []
         self.skip = 0
+        self.hidden = ("script", "style") if identifiers else ("script", "style", "code")
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in self.hidden:
             self.skip += 1
         for name, value in attrs:
             if name in self.ATTRIBUTES and value and re.search(r"[A-Za-z]", value) \
@@ -47,7 +52,7 @@ class VisibleText(HTMLParser):
                 self.found.append(f"{name}={value!r}")
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag in self.hidden:
             self.skip -= 1
 
     def handle_data(self, data):
@@ -58,7 +63,7 @@ class VisibleText(HTMLParser):
 
 def english_words(html: str) -> list[str]:
     """The visible text's words (attributes users read included) that are English UI words."""
-    parser = VisibleText()
+    parser = VisibleText(identifiers=False)
     parser.feed(html)
     text = URL_OR_EMAIL.sub(" ", " ".join(parser.found))
     return sorted({word for word in WORD.findall(text) if word.lower() in ENGLISH_WORDS})
