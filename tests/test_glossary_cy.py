@@ -167,13 +167,22 @@ def config_pairs() -> Iterator[Pair]:
     yield Pair("portal.toml portal.support_contact_cy", portal["support_contact"], portal["support_contact_cy"])
 
 
+def code_pairs() -> Iterator[Pair]:
+    """Welsh written in the code itself: the My Favourites group of the All Services menu."""
+    from portal_app.catalogue import menu
+
+    titles = getattr(menu, "FAVOURITES_TITLE", None)
+    if titles:
+        yield Pair("portal_app/catalogue/menu.py FAVOURITES_TITLE", titles["en"], titles["cy"])
+
+
 def emulator_pairs() -> Iterator[Pair]:
     for english, welsh in EMULATOR_WELSH.items():
         yield Pair("emulator/i18n.py", english, welsh)
 
 
 def every_pair() -> list[Pair]:
-    return [*catalogue_pairs(), *config_pairs(), *emulator_pairs()]
+    return [*catalogue_pairs(), *config_pairs(), *code_pairs(), *emulator_pairs()]
 
 
 def repository_files() -> list[str]:
