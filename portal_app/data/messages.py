@@ -66,7 +66,9 @@ class Bilingual(str):
 
     It reads as the English everywhere text is compared, sorted, logged or sent as JSON. Pages show it in their
     language: Jinja escapes values through ``__html__`` (``{{ component.label }}``, and the arguments of
-    ``_()``), which gives the Welsh on a Welsh page when there is one, else the English the board gave.
+    ``_()``), which gives the Welsh on a Welsh page when there is one, else the English the board gave. A filter
+    or operator that makes a plain string first (``|upper``, ``~``) gets the English: show the value itself, or
+    call ``in_language``.
     """
 
     welsh: str | None
