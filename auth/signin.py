@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import requests
 from msal.exceptions import MsalServiceError
@@ -72,8 +73,12 @@ class SignIn:
         self._config = config
 
     def begin(self, *, next_path: str, browser_secret: str, login_hint: str | None = None,
-              prompt: str | None = None) -> str:
-        """Store a new flow bound to the browser and return the authority's authorize URL."""
+              prompt: str | None = None, ui_locales: str | None = None) -> str:
+        """Store a new flow bound to the browser and return the authority's authorize URL.
+
+        ``ui_locales`` (OpenID Connect Core 3.1.2.1, e.g. "cy-GB cy") asks the authority for its pages in the
+        language the user chose on the portal, so the whole sign-in reads in one language.
+        """
         try:
             flow = self._msal.app.initiate_auth_code_flow(
                 list(self._config.scopes),
@@ -88,7 +93,7 @@ class SignIn:
             raise AuthorityUnavailable(f"could not prepare the authorize request: {exc}") from exc
         self._flows.start(flow, browser_secret=browser_secret, next_path=next_path,
                           silent=prompt == "none")
-        return flow["auth_uri"]
+        return _with_ui_locales(flow["auth_uri"], ui_locales)
 
     def complete(self, auth_response: dict, *, browser_secret: str | None) -> SignedIn:
         """Check the callback and redeem its code: exactly one call to the authority (the token request)."""
@@ -143,6 +148,17 @@ class SignIn:
         if not context:
             return None
         return json.dumps({"id_token": {"acrs": {"essential": True, "value": context}}})
+
+
+def _with_ui_locales(auth_uri: str, ui_locales: str | None) -> str:
+    """The authorize URL MSAL built, asking for pages in ``ui_locales``.
+
+    MSAL Python's initiate_auth_code_flow takes no extra OpenID Connect parameters, so ui_locales joins the query
+    MSAL wrote; the flow's state, nonce and PKCE, which MSAL checks at the callback, are untouched.
+    """
+    if not ui_locales:
+        return auth_uri
+    return f"{auth_uri}{'&' if '?' in auth_uri else '?'}{urlencode({'ui_locales': ui_locales})}"
 
 
 def _nonce_sent(flow: dict) -> str:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from flask import Flask, g, render_template
 
-from . import amp, authorize, graph, logout, protocol, signin, testctl
+from . import amp, authorize, graph, i18n, logout, protocol, signin, testctl
 from .clock import Clock
 from .directory import load_directory
+from .i18n import gettext as _
 from .keys import KeyRing
 from .pki import ca_path
 from .state import Emulator
@@ -41,6 +42,7 @@ def create_app(directory_path: str | Path, state_dir: str | Path, issuer_host: s
         tokens=TokenIssuer(keys, clock, base_url), base_url=base_url, ca_path=ca_path(state_dir),
         test_mode=test_mode,
     )
+    i18n.init_app(app)
     _register_blueprints(app, test_mode)
     _install_security_headers(app)
     _install_error_pages(app)
@@ -87,13 +89,13 @@ def _install_error_pages(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(_exc):
-        return render_template("error.html", title="Page not found", code=None,
-                               message="This address is not part of the emulator."), 404
+        return render_template("error.html", title=_("Page not found"), code=None,
+                               message=_("This address is not part of the emulator.")), 404
 
     @app.errorhandler(405)
     def bad_method(_exc):
-        return render_template("error.html", title="Method not allowed", code=None,
-                               message="This address does not accept that request method."), 405
+        return render_template("error.html", title=_("Method not allowed"), code=None,
+                               message=_("This address does not accept that request method.")), 405
 
     @app.errorhandler(Exception)
     def unexpected(exc):
@@ -102,5 +104,5 @@ def _install_error_pages(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return exc
         log.exception("emulator: unexpected error; this is a bug in the emulator, not in your app")
-        return render_template("error.html", title="Something went wrong", code=None,
-                               message="The emulator hit an unexpected error; see its log."), 500
+        return render_template("error.html", title=_("Something went wrong"), code=None,
+                               message=_("The emulator hit an unexpected error; see its log.")), 500

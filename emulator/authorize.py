@@ -11,6 +11,8 @@ from flask import Blueprint, g, make_response, redirect, render_template, reques
 
 from . import errors as E
 from .errors import EntraError
+from .i18n import browser_language
+from .i18n import gettext as _
 from .protocol import resolve_segment
 from .state import emulator
 from .store import AuthRequest, CodeGrant, SsoSession
@@ -37,7 +39,8 @@ class ClientError(Exception):
 
 def error_page(exc: EntraError, status: int = 400):
     """The page shown when the request cannot be sent back to the app (unknown client or redirect URI)."""
-    return render_template("error.html", title="Sorry, but we're having trouble signing you in.",
+    # The AADSTS detail stays in English, as a code and message for the app's developers.
+    return render_template("error.html", title=_("Sorry, but we're having trouble signing you in."),
                            code=f"AADSTS{exc.aadsts}", message=exc.message), status
 
 
@@ -76,7 +79,7 @@ def _validate(segment: str, params) -> AuthRequest:
         response_mode=params.get("response_mode", "query"), state=params.get("state"),
         nonce=params.get("nonce"), scopes=tuple(params.get("scope", "").split()),
         code_challenge=params.get("code_challenge", ""), tenant_segment=segment, tenant_id=tenant_id,
-        login_hint=params.get("login_hint", "").strip(),
+        login_hint=params.get("login_hint", "").strip(), language=browser_language(),
     )
     _check_redirectable(flow, params)
     return flow

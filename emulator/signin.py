@@ -20,6 +20,8 @@ from .authorize import (
 )
 from .directory import User
 from .errors import EntraError
+from .i18n import gettext as _
+from .i18n import use_language
 from .state import emulator
 from .store import SMS_TTL, AuthRequest
 
@@ -45,9 +47,9 @@ def sms_code_for(email: str) -> str | None:
 
 
 def _expired_page():
-    return render_template("error.html", title="Sorry, but we're having trouble signing you in.",
-                           code="AADSTS90015", message="This sign-in page has expired or belongs to another "
-                           "browser. Go back to the app and start again."), 400
+    return render_template("error.html", title=_("Sorry, but we're having trouble signing you in."),
+                           code="AADSTS90015", message=_("This sign-in page has expired or belongs to another "
+                                                         "browser. Go back to the app and start again.")), 400
 
 
 def _flow_for_request(flow_id: str) -> AuthRequest | None:
@@ -56,6 +58,7 @@ def _flow_for_request(flow_id: str) -> AuthRequest | None:
     browser = request.cookies.get(BROWSER_COOKIE, "")
     if flow is None or not browser or not hmac.compare_digest(flow.browser, browser):
         return None
+    use_language(flow.language)
     return flow
 
 
@@ -88,7 +91,7 @@ def _render(flow: AuthRequest, error: str = "", typed: str = ""):
     # A query-mode redirect after our form POST is subject to the form's form-action.
     g.form_targets.append(f"{target.scheme}://{target.netloc}")
     return render_template("signin.html", flow=flow, step=_step(flow, user), user=user, app=app, tenant=tenant,
-                           error=MESSAGES.get(error, ""), typed=typed or flow.email or flow.login_hint)
+                           error=_(MESSAGES[error]) if error else "", typed=typed or flow.email or flow.login_hint)
 
 
 @bp.post("/signin/<flow_id>")

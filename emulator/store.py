@@ -35,6 +35,7 @@ class AuthRequest:
     tenant_id: str | None           # None for organizations/common
     acrs: tuple[str, ...] = ()
     login_hint: str = ""
+    language: str = "en"            # of every page of this sign-in: ui_locales, else the browser's
     email: str = ""                 # the account typed (kept across wrong passwords)
     password_ok: bool = False
     sms_code: str = ""

@@ -75,5 +75,5 @@ def bump_version(session: Session, allocation: Allocation, expected_version: int
 
 
 def status_code_map(component: Component) -> dict[str, str]:
-    """The component's allowed status codes, code to meaning."""
-    return {row.code: row.meaning for row in component.status_codes}
+    """The component's allowed status codes, code to meaning (in English, with the board's Welsh)."""
+    return {row.code: row.text for row in component.status_codes}

@@ -19,18 +19,30 @@ from portal_app.data.models import (
 )
 
 
-def _status_codes(row: Row) -> dict[str, str] | None:
+def _status_codes(row: Row, column: str = "status_codes") -> dict[str, str] | None:
     """Parse "A=Absent;CF=Carried forward" into {"A": "Absent", "CF": "Carried forward"}."""
-    text = row.text("status_codes", max_len=500, required=False) or ""
+    text = row.text(column, max_len=500, required=False) or ""
     codes: dict[str, str] = {}
     for part in filter(None, (piece.strip() for piece in text.split(";"))):
         code, _, meaning = part.partition("=")
         code = code.strip().upper()
         if not code.isalpha() or len(code) > 8 or not meaning.strip():
-            row.fail(f"status_codes entry {part[:40]!r} is not CODE=Meaning (letters only)")
+            row.fail(f"{column} entry {part[:40]!r} is not CODE=Meaning (letters only)")
             return None
         codes[code] = meaning.strip()[:100]
     return codes
+
+
+def _welsh_meanings(row: Row, codes: dict[str, str] | None) -> dict[str, str] | None:
+    """The optional status_codes_cy ("A=Absennol"): Welsh meanings for codes that status_codes has."""
+    welsh = _status_codes(row, "status_codes_cy")
+    if welsh is None or codes is None:
+        return None
+    unknown = sorted(set(welsh) - set(codes))
+    if unknown:
+        row.fail(f"status_codes_cy gives a Welsh meaning for {', '.join(unknown)}, which status_codes does not have")
+        return None
+    return welsh
 
 
 COMPONENT_COLUMNS = (
@@ -44,7 +56,7 @@ COMPONENT_COLUMNS = (
 
 
 def import_components(session: Session, path: str | Path) -> ImportReport:
-    """Upsert series and components (title, max mark, status codes, documents) by their codes."""
+    """Upsert series and components (titles in English and Welsh, max mark, status codes, documents) by code."""
     report = ImportReport()
     parsed, seen = [], {}
     for row in read_rows(path, COMPONENT_COLUMNS, report):
@@ -58,8 +70,12 @@ def import_components(session: Session, path: str | Path) -> ImportReport:
             "agenda_document": row.text("agenda_document", required=False),
             "formula_pdf": row.text("formula_pdf", required=False),
             "formula_pdf_welsh": row.text("formula_pdf_welsh", required=False),
+            # Optional columns of issue 18: the board's Welsh, shown on Welsh pages (English where absent).
+            "title_cy": row.text("component_title_cy", required=False),
+            "series_title_cy": row.text("series_title_cy", required=False),
         }
-        optional = ("agenda_document", "formula_pdf", "formula_pdf_welsh")
+        fields["status_codes_cy"] = _welsh_meanings(row, fields["status_codes"])
+        optional = ("agenda_document", "formula_pdf", "formula_pdf_welsh", "title_cy", "series_title_cy")
         if all(fields[k] is not None for k in fields if k not in optional):
             if first_seen(row, (fields["series_code"], fields["code"]), seen):
                 parsed.append(fields)
@@ -76,21 +92,24 @@ def _upsert_component(session: Session, fields: dict, series: dict, components: 
     outcome = "unchanged"
     owner = series.get(fields["series_code"])
     if owner is None:
-        owner = series[fields["series_code"]] = Series(code=fields["series_code"], title=fields["series_title"])
+        owner = series[fields["series_code"]] = Series(code=fields["series_code"], title=fields["series_title"],
+                                                       title_cy=fields["series_title_cy"])
         session.add(owner)
-    elif owner.title != fields["series_title"]:
-        owner.title, outcome = fields["series_title"], "updated"
+    elif (owner.title, owner.title_cy) != (fields["series_title"], fields["series_title_cy"]):
+        owner.title, owner.title_cy, outcome = fields["series_title"], fields["series_title_cy"], "updated"
     component = components.get((fields["series_code"], fields["code"]))
     if component is None:
         component = Component(series=owner, code=fields["code"])
         session.add(component)
         outcome = "created"
-    for name in ("title", "max_mark", "agenda_document", "formula_pdf", "formula_pdf_welsh"):
+    for name in ("title", "max_mark", "agenda_document", "formula_pdf", "formula_pdf_welsh", "title_cy"):
         if getattr(component, name, None) != fields[name]:
             setattr(component, name, fields[name])
             outcome = "updated" if outcome == "unchanged" else outcome
-    if {c.code: c.meaning for c in component.status_codes} != fields["status_codes"]:
-        component.status_codes = [ComponentStatusCode(code=c, meaning=m) for c, m in fields["status_codes"].items()]
+    welsh = fields["status_codes_cy"]
+    wanted = {code: (meaning, welsh.get(code)) for code, meaning in fields["status_codes"].items()}
+    if {c.code: (c.meaning, c.meaning_cy) for c in component.status_codes} != wanted:
+        component.status_codes = [ComponentStatusCode(code=c, meaning=m, meaning_cy=w) for c, (m, w) in wanted.items()]
         session.flush()  # the old codes go before the new ones arrive with the same keys
         outcome = "updated" if outcome == "unchanged" else outcome
     return outcome

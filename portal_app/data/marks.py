@@ -13,7 +13,7 @@ from portal_app.data.access import allocation_entries, bump_version, id_or_none,
 from portal_app.data.audit import Appointee, AuditContext, Change, record_changes
 from portal_app.data.errors import IncompleteSheet, InvalidMarks, SheetLocked, StaleSheet
 from portal_app.data.messages import N_, Message
-from portal_app.data.models import Allocation, Candidate, Centre, Component, Entry, Mark, Series
+from portal_app.data.models import Allocation, Candidate, Centre, Component, Entry, Mark, Series, component_label
 from portal_app.data.validation import ParsedMark, allowed_values_hint, parse_mark
 
 
@@ -101,7 +101,7 @@ def list_examiner_components(session: Session, appointee: Appointee) -> list[Emi
         .subquery()
     )
     query = (
-        select(Allocation, Component, Series.title, counts.c.total, counts.c.n)
+        select(Allocation, Component, Series, counts.c.total, counts.c.n)
         .join(Component, Component.id == Allocation.component_id)
         .join(Series, Series.id == Component.series_id)
         .outerjoin(counts, counts.c.allocation_id == Allocation.id)
@@ -115,14 +115,14 @@ def list_examiner_components(session: Session, appointee: Appointee) -> list[Emi
     return [
         EmiComponent(
             allocation_id=allocation.id,
-            label=f"{series_title} {component.title} ({component.code})",
+            label=component_label(series, component),
             component_code=component.code,
             agenda_document=component.agenda_document,
             status=allocation.status,
             total=total or 0,
             entered=int(n or 0),
         )
-        for allocation, component, series_title, total, n in session.execute(query)
+        for allocation, component, series, total, n in session.execute(query)
     ]
 
 

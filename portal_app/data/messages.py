@@ -6,7 +6,9 @@ fills in the parameters when it shows the message (``portal_app.web.messages``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from markupsafe import Markup, escape
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation, translate later"
@@ -44,3 +46,41 @@ class StatusCodeList(tuple):
 
     def __str__(self) -> str:
         return self.render()
+
+
+def _english_pages() -> str:
+    return "en"
+
+
+_page_language: Callable[[], str] = _english_pages
+
+
+def show_bilingual_data_in(page_language: Callable[[], str]) -> None:
+    """Register how to tell a page's language ("cy" or "en"); the web layer does, as it binds Cymraeg/English."""
+    global _page_language
+    _page_language = page_language
+
+
+class Bilingual(str):
+    """Board data in English, with the Welsh the board gave for it (``welsh``, or None).
+
+    It reads as the English everywhere text is compared, sorted, logged or sent as JSON. Pages show it in their
+    language: Jinja escapes values through ``__html__`` (``{{ component.label }}``, and the arguments of
+    ``_()``), which gives the Welsh on a Welsh page when there is one, else the English the board gave. A filter
+    or operator that makes a plain string first (``|upper``, ``~``) gets the English: show the value itself, or
+    call ``in_language``.
+    """
+
+    welsh: str | None
+
+    def __new__(cls, english: str, welsh: str | None = None) -> Bilingual:
+        text = super().__new__(cls, english)
+        text.welsh = welsh or None
+        return text
+
+    def in_language(self, language: str) -> str:
+        """The Welsh for "cy" when the board gave it; the English otherwise."""
+        return self.welsh if language == "cy" and self.welsh else str.__str__(self)
+
+    def __html__(self) -> Markup:
+        return escape(self.in_language(_page_language()))

@@ -16,6 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from portal_app.data.messages import Bilingual
+
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +44,7 @@ class Series(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    title_cy: Mapped[str | None] = mapped_column(String(200))  # the board's Welsh title, if it gave one
 
 
 class Component(Base):
@@ -56,6 +59,7 @@ class Component(Base):
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id"))
     code: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(200))
+    title_cy: Mapped[str | None] = mapped_column(String(200))  # the board's Welsh title, if it gave one
     max_mark: Mapped[int] = mapped_column(Integer)
     agenda_document: Mapped[str | None] = mapped_column(String(200))
     formula_pdf: Mapped[str | None] = mapped_column(String(200))
@@ -66,9 +70,9 @@ class Component(Base):
     )
 
     @property
-    def label(self) -> str:
+    def label(self) -> Bilingual:
         """The title as the lists show it: "GCSE JUNE 2017 WELSH LANGUAGE UNED 1 - LLAFAR (3000N1)"."""
-        return f"{self.series.title} {self.title} ({self.code})"
+        return component_label(self.series, self)
 
 
 class ComponentStatusCode(Base):
@@ -78,6 +82,12 @@ class ComponentStatusCode(Base):
     component_id: Mapped[int] = mapped_column(ForeignKey("component.id"), primary_key=True)
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
     meaning: Mapped[str] = mapped_column(String(100))
+    meaning_cy: Mapped[str | None] = mapped_column(String(100))  # the board's Welsh meaning, if it gave one
+
+    @property
+    def text(self) -> Bilingual:
+        """The meaning in English, with the board's Welsh."""
+        return Bilingual(self.meaning, self.meaning_cy)
 
 
 class Centre(Base):
@@ -198,3 +208,12 @@ class AuditLog(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     session_ref: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+def component_label(series: Series, component: Component) -> Bilingual:
+    """Series, title and code, in English and (where the board gave either title in Welsh) in Welsh."""
+    english = f"{series.title} {component.title} ({component.code})"
+    if not (series.title_cy or component.title_cy):
+        return Bilingual(english)
+    welsh = f"{series.title_cy or series.title} {component.title_cy or component.title} ({component.code})"
+    return Bilingual(english, welsh)

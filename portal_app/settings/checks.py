@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from auth.problems import GUID, ConfigProblem
 from portal_app.redis_connect import redis_url_problem
+from portal_app.settings.model import DEFAULTS
 
 if TYPE_CHECKING:
     from portal_app.settings.model import PortalSettings
@@ -23,7 +24,7 @@ def check_settings(settings: PortalSettings) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for check in (_check_external_url, _check_secret_key, _check_authority, _check_client,
                   _check_tenants, _check_numbers, _check_session_store, _check_database, _check_roles,
-                  _check_silent_paths):
+                  _check_silent_paths, _check_support_contact):
         problems.extend(check(settings))
     return problems
 
@@ -140,3 +141,31 @@ def _check_roles(s: PortalSettings) -> list[ConfigProblem]:
         problems.append(_problem(s, "roles.graph_base_url", f"{s.graph_base_url!r} is not an https URL",
                                  "use https://graph.microsoft.com"))
     return problems
+
+
+# Welsh vowels (w and y included): "â" becomes "ag" before them.
+_WELSH_VOWELS = "aeiouwyâêîôûŵŷáéíóúàèìòù"
+
+
+def _check_support_contact(s: PortalSettings) -> list[ConfigProblem]:
+    """The Welsh contact follows "â" in every Welsh sentence ("cysylltwch â ..."), and names the same contact."""
+    key = "portal.support_contact_cy"
+    welsh = s.support_contact_cy.strip()
+    first = welsh.split()[0] if welsh else ""
+    if not welsh:
+        return [_problem(s, key, "the Welsh support contact is empty",
+                         "set it to the contact in Welsh, e.g. "
+                         "\"thîm cymorth penodeion CBAC (appointees@wjec.co.uk)\"")]
+    if first[0].lower() in _WELSH_VOWELS:
+        return [_problem(s, key, f"{welsh[:40]!r} starts with a vowel: Welsh writes \"ag\" before a vowel, and the "
+                         "Welsh pages say \"cysylltwch â ...\"", "name the team first, e.g. \"thîm cymorth ... "
+                         "(appointees@...)\"")]
+    # An acronym (CBAC) keeps its letters; a word after "â" takes the aspirate mutation: t > th, c > ch, p > ph.
+    if not first.isupper() and first[0].lower() in "tcp" and first[1:2].lower() != "h":
+        return [_problem(s, key, f"{first!r} follows \"â\" in the Welsh sentences, which needs the aspirate "
+                         "mutation", f"write {first[0] + 'h' + first[1:]!r} (as in \"thîm cymorth\")")]
+    if s.support_contact != DEFAULTS["portal"]["support_contact"] and welsh == DEFAULTS["portal"][
+            "support_contact_cy"]:
+        return [_problem(s, key, "portal.support_contact names another contact, but the Welsh still names the "
+                         "default team", "set portal.support_contact_cy to the same contact in Welsh")]
+    return []

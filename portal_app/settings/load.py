@@ -125,6 +125,7 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         dev_mode=typed("portal", "dev_mode", bool),
         appointee_domains=tuple(d.lower() for d in typed("portal", "appointee_domains", tuple)),
         support_contact=typed("portal", "support_contact", str),
+        support_contact_cy=typed("portal", "support_contact_cy", str),
         trusted_proxy_hops=typed("portal", "trusted_proxy_hops", int),
         authority=typed("auth", "authority", str).rstrip("/"),
         client_id=typed("auth", "client_id", str),

@@ -37,6 +37,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "dev_mode": False,
         "appointee_domains": ["wjec-appointees.co.uk"],
         "support_contact": "the WJEC appointee support team (appointees@wjec.co.uk)",
+        # Written as it reads after "â" ("cysylltwch â ..."): aspirate mutation included, no vowel first.
+        "support_contact_cy": "thîm cymorth penodeion CBAC (appointees@wjec.co.uk)",
         "trusted_proxy_hops": 0,
     },
     "auth": {
@@ -93,6 +95,7 @@ class PortalSettings:
     dev_mode: bool
     appointee_domains: tuple[str, ...]
     support_contact: str
+    support_contact_cy: str
     trusted_proxy_hops: int
     authority: str
     client_id: str

@@ -17,6 +17,7 @@ from auth.flow_state import new_browser_secret
 from auth.redirects import next_destination
 from portal_app.signin.services import identity_services
 from portal_app.web.cookies import cookie_name, forget_cookie, set_cookie
+from portal_app.web.i18n import ui_locales
 
 FLOW_COOKIE = "portal_flow"
 ATTEMPT_COOKIE = "portal_silent"
@@ -36,7 +37,7 @@ def redirect_to_authority(next_path: str, *, login_hint: str | None = None, prom
     if not (40 <= len(browser_secret) <= 60):
         browser_secret = new_browser_secret()
     auth_uri = identity_services().sign_in().begin(next_path=next_path, browser_secret=browser_secret,
-                                                   login_hint=login_hint, prompt=prompt)
+                                                   login_hint=login_hint, prompt=prompt, ui_locales=ui_locales())
     response = redirect(auth_uri, code=302)
     # Cross-site: Microsoft's form_post back to the callback is a cross-site POST, which would not carry a
     # Lax cookie.
@@ -101,7 +102,8 @@ def end_session_url(login_hint: str | None) -> str:
         endpoint = None
     if not endpoint:
         return post_logout
-    query = {"post_logout_redirect_uri": post_logout, "client_id": settings.client_id}
+    # ui_locales (OpenID Connect RP-Initiated Logout 1.0): the authority's "You signed out" page in our language.
+    query = {"post_logout_redirect_uri": post_logout, "client_id": settings.client_id, "ui_locales": ui_locales()}
     if login_hint:
         query["logout_hint"] = login_hint
     return f"{endpoint}?{urlencode(query)}"

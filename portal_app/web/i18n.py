@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, request, ur
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext
 
 from auth.redirects import next_destination, safe_next
+from portal_app.data.messages import show_bilingual_data_in
 from portal_app.settings import PROJECT_ROOT
 from portal_app.web.cookies import set_cookie
 from portal_app.web.messages import message_text, status_meaning
@@ -18,13 +19,13 @@ LANGUAGES = ("en", "cy")  # the first is the fallback
 LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}  # each in its own language, as the switch shows them
 # Babel locales: British English formats dates as "1 June 2026" (plain "en" would give "June 1, 2026").
 LOCALES = {"en": "en_GB", "cy": "cy"}
+# The language for the authority's own pages (OpenID Connect ui_locales: BCP 47 tags by preference), so
+# Microsoft's sign-in, MFA and "Stay signed in?" pages follow the choice made here, not the browser's language.
+UI_LOCALES = {"en": "en-GB en", "cy": "cy-GB cy"}
 COOKIE = "portal_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = PROJECT_ROOT / "translations"
 
-# The default support contact (config/portal.toml portal.support_contact) has a Welsh translation; an operator's
-# own wording is shown as written.
-DEFAULT_SUPPORT_CONTACT = "the WJEC appointee support team (appointees@wjec.co.uk)"
 # Statuses stored in the database (English ids) and the words users see for them.
 STATUS_NAMES = {"draft": lazy_gettext("Draft"), "submitted": lazy_gettext("Submitted")}
 
@@ -49,6 +50,11 @@ def current_language() -> str:
     return language if language in LANGUAGES else LANGUAGES[0]
 
 
+def ui_locales() -> str:
+    """This request's language as the ``ui_locales`` of an authorize or end-session request."""
+    return UI_LOCALES[current_language()]
+
+
 def language_switch() -> list[dict[str, str]]:
     """Links to the other language(s), each back to this page: code, name and href for the header."""
     here = request.full_path.rstrip("?") if request.query_string else request.path
@@ -62,11 +68,9 @@ def status_name(status: str) -> str:
 
 
 def support_contact() -> str:
-    """Who to contact, as configured; the default wording in the user's language."""
-    configured = current_app.extensions["portal.settings"].support_contact
-    if configured != DEFAULT_SUPPORT_CONTACT:
-        return configured
-    return gettext("the WJEC appointee support team (appointees@wjec.co.uk)")  # the literal, for extraction
+    """Who to contact, in the user's language (portal.support_contact and portal.support_contact_cy)."""
+    settings = current_app.extensions["portal.settings"]
+    return settings.support_contact_cy if current_language() == "cy" else settings.support_contact
 
 
 def _return_path(candidate: str | None) -> str:
@@ -122,4 +126,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.after_request(_vary_on_language)
     app.context_processor(i18n_context)
+    # Board data with a Welsh version (component titles) renders in the page's language (data.messages.Bilingual).
+    show_bilingual_data_in(current_language)
     app.register_blueprint(bp)

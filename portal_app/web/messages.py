@@ -1,16 +1,17 @@
 """Data-layer messages and stored status-code meanings, in the user's language, where pages show them.
 
 The data layer has no Flask: it returns ``Message`` objects (an ``N_``-marked English template and its
-parameters). Status-code meanings are stored in English by the CSV import; the ones WJEC uses have a Welsh
-translation here, and any other is shown as stored.
+parameters). Status-code meanings are stored in English by the CSV import, with the board's Welsh where it gave
+one (``status_codes_cy``); without it, the ones WJEC uses have a Welsh translation here, and any other is shown
+as stored.
 """
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from portal_app.data.messages import Message, StatusCodeList
+from portal_app.data.messages import Bilingual, Message, StatusCodeList
 
 # Keyed by the stored English meaning (case-insensitive), not the code: a code may mean different things per
 # component, and the meaning is what the user reads.
@@ -23,7 +24,10 @@ STATUS_MEANINGS = {
 
 
 def status_meaning(meaning: str) -> str:
-    """A stored status-code meaning ("Absent") in the user's language; unknown meanings as stored."""
+    """A stored status-code meaning ("Absent") in the user's language: the board's Welsh on a Welsh page, else
+    the portal's translation of a meaning WJEC uses, else as stored."""
+    if isinstance(meaning, Bilingual) and meaning.welsh and _page_is_welsh():
+        return meaning.welsh
     known = STATUS_MEANINGS.get(meaning.strip().casefold())
     return str(known) if known is not None else meaning
 
@@ -43,3 +47,8 @@ def _param_text(value: object) -> object:
     if isinstance(value, StatusCodeList):
         return value.render(status_meaning)
     return value
+
+
+def _page_is_welsh() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "cy"

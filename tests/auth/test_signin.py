@@ -151,6 +151,23 @@ def test_without_login_hint_or_prompt_neither_is_sent(sign_in, entra, browser):
     assert "login_hint" not in query and "prompt" not in query
 
 
+def test_ui_locales_asks_the_authority_for_its_pages_in_that_language(sign_in, entra, browser):
+    """OpenID Connect ui_locales: Microsoft's pages in the language the user chose on the portal."""
+    query = begin(sign_in, entra, browser, ui_locales="cy-GB cy")
+    assert query["ui_locales"] == "cy-GB cy"
+    assert query["code_challenge_method"] == "S256" and query["state"] and query["nonce"]
+
+
+def test_the_flow_with_ui_locales_completes_as_any_other(sign_in, entra, browser):
+    """ui_locales joins the URL MSAL built; the state, nonce and PKCE MSAL checks at the callback still hold."""
+    authorize = begin(sign_in, entra, browser, ui_locales="en-GB en")
+    assert sign_in.complete(callback(authorize), browser_secret=browser).claims["nonce"] == authorize["nonce"]
+
+
+def test_without_ui_locales_none_is_sent(sign_in, entra, browser):
+    assert "ui_locales" not in begin(sign_in, entra, browser)
+
+
 @pytest.mark.parametrize("domain_hint", [APPOINTEE_DOMAIN, None])
 def test_domain_hint_comes_from_the_config(make_sign_in, entra, browser, domain_hint):
     query = begin(make_sign_in(domain_hint=domain_hint), entra, browser)

@@ -115,5 +115,8 @@ def test_mark_input_pages_have_no_axe_violations(page, portal, emu, axe_source):
     if editable.count():
         editable.first.fill("9999")
         page.get_by_role("button", name="Save draft").click()
+        # The refused save is a new document: check it once it has loaded, not the one still parsing.
+        expect(page.get_by_test_id("problem")).to_be_visible()
+        page.wait_for_load_state()
         problems["sheet with an error"] = {"en": axe_violations(page, axe_source)}
     assert {path: found for path, found in problems.items() if any(found.values())} == {}

@@ -136,7 +136,7 @@ def test_welsh_titles_are_offered_and_english_is_the_default():
     catalogue = Catalogue.load(SEED, ENDPOINTS)
     service = catalogue.service("electronic-mark-input")
     assert localized(service).title == "Electronic Mark Input"
-    assert localized(service, "cy").title == "Mewnbynnu Marciau Electronig"
+    assert localized(service, "cy").title == "Mewnbynnu Marciau'n Electronig"
     assert localized(Category("c", "Resources", "", 1), "cy").title == "Resources"  # blank Welsh: English
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -20,6 +20,7 @@ from portal_app.catalogue.model import Catalogue, CatalogueError, localized
 from portal_app.web.errors import http_error_description
 from portal_app.web.i18n import COOKIE
 from tests.support.servers import REPO_ROOT
+from tests.support.welsh import VisibleText
 
 TRANSLATIONS = REPO_ROOT / "translations"
 WELSH_PO = TRANSLATIONS / "cy" / "LC_MESSAGES" / "messages.po"
@@ -27,8 +28,6 @@ WELSH_MO = TRANSLATIONS / "cy" / "LC_MESSAGES" / "messages.mo"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
 METHODS = [("portal_app/**.py", "python"), ("auth/**.py", "python"), ("templates/**.html", "jinja2")]
 TEMPLATES = sorted((REPO_ROOT / "templates").rglob("*.html"))
-# Text that is the same in both languages: the bilingual logo.
-SAME_IN_BOTH = {"wjec", "cbac", "wjec cbac"}
 
 
 def extracted_messages() -> set[str | tuple[str, ...]]:
@@ -69,34 +68,6 @@ def test_compiled_catalogue_matches_the_po_file():
     source = by_id(welsh_catalogue())
     stale = {k for k in source if compiled.get(k) != source[k]}
     assert not stale, f"compile the catalogue (pybabel compile -d translations): {sorted(stale)[:5]}"
-
-
-class VisibleText(HTMLParser):
-    """Collects text nodes and user-visible attributes that contain letters."""
-
-    ATTRIBUTES = ("placeholder", "aria-label", "title", "alt")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self.skip += 1
-        for name, value in attrs:
-            if name in self.ATTRIBUTES and value and re.search(r"[A-Za-z]", value) \
-                    and value.lower() not in SAME_IN_BOTH:
-                self.found.append(f"{name}={value!r}")
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style"):
-            self.skip -= 1
-
-    def handle_data(self, data):
-        text = data.strip()
-        if not self.skip and re.search(r"[A-Za-z]", text) and text.lower() not in SAME_IN_BOTH:
-            self.found.append(text)
 
 
 def untranslated_text(source: str) -> list[str]:
@@ -261,3 +232,61 @@ def test_a_service_heading_needs_its_welsh_and_welsh_needs_the_heading(keys, pro
 def test_service_heading_is_shown_in_the_chosen_language():
     service = Catalogue.from_data(_catalogue_with_heading(heading="Marks", heading_cy="Marciau")).services[0]
     assert localized(service, "cy").heading == "Marciau" and localized(service, "en").heading == "Marks"
+
+
+@pytest.mark.parametrize("language, shown, not_shown", [
+    ("cy", "Cysylltwch â Swyddfa&#39;r Penodeion (unit@example.org).", "Appointees Unit"),
+    ("en", "Contact the Appointees Unit (unit@example.org).", "Swyddfa"),
+])
+def test_the_support_contact_is_shown_in_the_pages_language(tmp_path, redis_url, entra, language, shown, not_shown):
+    from portal_app import create_app
+    from tests.portal_app.conftest import portal_test_config
+
+    app = create_app(portal_test_config(tmp_path, redis_url, portal={
+        "support_contact": "the Appointees Unit (unit@example.org)",
+        "support_contact_cy": "Swyddfa'r Penodeion (unit@example.org)"}))
+    client = app.test_client()
+    client.set_cookie(COOKIE, language)
+    page = client.get("/").text
+    assert shown in page and not_shown not in page
+
+
+@pytest.mark.parametrize("language, shown", [
+    ("en", "Contact the WJEC appointee support team (appointees@wjec.co.uk)."),
+    ("cy", "Cysylltwch â thîm cymorth penodeion CBAC (appointees@wjec.co.uk)."),
+])
+def test_the_default_support_contact_reads_in_each_language(client, language, shown):
+    client.set_cookie(COOKIE, language)
+    assert shown in client.get("/").text
+
+
+@pytest.mark.parametrize("chosen, accept_language, ui_locales", [
+    ("cy", "en-GB", "cy-GB cy"),
+    ("en", "cy-GB,cy;q=0.9", "en-GB en"),
+    (None, "cy", "cy-GB cy"),
+    (None, "fr", "en-GB en"),
+])
+def test_microsofts_pages_are_asked_for_in_the_portals_language(client, chosen, accept_language, ui_locales):
+    """The authorize request carries ui_locales, so the whole sign-in reads in the language chosen here."""
+    if chosen:
+        client.set_cookie(COOKIE, chosen)
+    response = client.get("/login", headers={"Accept-Language": accept_language})
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.location).query)["ui_locales"] == [ui_locales]
+
+
+def test_a_silent_attempt_asks_for_the_chosen_language_too(client):
+    client.set_cookie(COOKIE, "cy")
+    response = client.get("/services", headers={"Accept": "text/html"})
+    query = parse_qs(urlsplit(response.location).query)
+    assert query["prompt"] == ["none"] and query["ui_locales"] == ["cy-GB cy"]
+
+
+def test_signing_out_asks_for_microsofts_signed_out_page_in_the_chosen_language(client, auth):
+    auth.sign_in()
+    client.set_cookie(COOKIE, "cy")
+    page = client.get("/logout").text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert parse_qs(urlsplit(response.location).query)["ui_locales"] == ["cy-GB cy"]

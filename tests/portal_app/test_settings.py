@@ -73,3 +73,58 @@ def test_check_config_masks_secrets():
     rows = dict((key, value) for key, value, _ in masked_settings(load_settings(environ=GOOD_ENV)))
     assert "client-secret-value" not in rows["auth.client_secret"]
     assert "k" * 40 not in rows["portal.secret_key"]
+
+
+def _with_support_contact(tmp_path, **lines: str) -> dict:
+    """The shipped config with portal.support_contact / support_contact_cy replaced, as an environment."""
+    from portal_app.settings.model import DEFAULT_CONFIG_FILE
+
+    text = DEFAULT_CONFIG_FILE.read_text(encoding="utf-8")
+    for key, value in lines.items():
+        start = text.index(f"\n{key} = ")
+        text = text[:start] + f"\n{key} = {value!r}" + text[text.index("\n", start + 1):]
+    path = tmp_path / "portal.toml"
+    path.write_text(text, encoding="utf-8")
+    return {**GOOD_ENV, "PORTAL_CONFIG": str(path)}
+
+
+def test_the_support_contact_has_its_welsh_beside_it(tmp_path):
+    settings = load_settings(environ=_with_support_contact(
+        tmp_path, support_contact="the Appointees Unit (unit@example.org)",
+        support_contact_cy="Swyddfa'r Penodeion (unit@example.org)"))
+    assert settings.support_contact_cy == "Swyddfa'r Penodeion (unit@example.org)"
+    assert ("portal.support_contact_cy", "Swyddfa'r Penodeion (unit@example.org)", str(tmp_path / "portal.toml")) \
+        in masked_settings(settings)
+
+
+@pytest.mark.parametrize("welsh, says", [
+    ("appointees@example.org", "starts with a vowel"),
+    ("Uned Penodeion", "starts with a vowel"),
+    ("Swyddfa'r Penodeion", None),
+    ("thîm cymorth (unit@example.org)", None),
+    ("ymholiadau@example.org", "starts with a vowel"),
+    ("tîm cymorth (unit@example.org)", "aspirate mutation"),
+    ("Canolfan Gymorth", "aspirate mutation"),
+    ("   ", "is empty"),
+])
+def test_a_welsh_contact_that_cannot_follow_a_is_refused(tmp_path, welsh, says):
+    environ = _with_support_contact(tmp_path, support_contact="the Appointees Unit (unit@example.org)",
+                                    support_contact_cy=welsh)
+    if says is None:
+        assert load_settings(environ=environ).support_contact_cy == welsh
+        return
+    problems = _problems(environ)
+    assert [p.key for p in problems] == ["portal.support_contact_cy"] and says in problems[0].problem
+    assert problems[0].fix
+
+
+def test_a_new_english_contact_needs_its_welsh_too(tmp_path):
+    problems = _problems(_with_support_contact(tmp_path, support_contact="the Appointees Unit (unit@example.org)"))
+    assert [p.key for p in problems] == ["portal.support_contact_cy"]
+    assert "still names the default team" in problems[0].problem
+
+
+def test_an_acronym_after_a_keeps_its_letters(tmp_path):
+    environ = _with_support_contact(tmp_path, support_contact="WJEC (unit@example.org)",
+                                    support_contact_cy="CBAC (unit@example.org)")
+    assert load_settings(environ=environ).support_contact_cy == "CBAC (unit@example.org)"
