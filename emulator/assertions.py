@@ -46,7 +46,8 @@ class RegisteredCertificate:
     @property
     def sha1_thumbprint(self) -> str:
         """Hex, upper case: what the Entra admin centre shows as the certificate's thumbprint."""
-        return self.certificate.fingerprint(hashes.SHA1())  # noqa: S303 - x5t is SHA-1 by definition (RFC 7515 4.1.7).hex().upper()
+        # x5t is SHA-1 by definition (RFC 7515 4.1.7): an identifier here, not a security measure
+        return self.certificate.fingerprint(hashes.SHA1()).hex().upper()
 
     @property
     def sha256_thumbprint(self) -> str:
