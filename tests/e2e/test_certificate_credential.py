@@ -15,7 +15,15 @@ from cryptography.hazmat.primitives import hashes
 
 from emulator.testing import DEMO_PASSWORD, PORTAL_CLIENT_ID, running_emulator
 from tests.support.pki import client_certificate
-from tests.support.servers import REPO_ROOT, Browserless, build_portal, free_port, mfa_codes, portal_url_for
+from tests.support.servers import (
+    REPO_ROOT,
+    Browserless,
+    build_portal,
+    free_port,
+    mfa_codes,
+    portal_url_for,
+    private_redis,
+)
 
 pytestmark = pytest.mark.e2e
 EXAMINER = "examiner@wjec-appointees.co.uk"
@@ -50,6 +58,13 @@ def certificate_env(files, *, combined: bool) -> dict[str, str]:
     if not combined:
         env["PORTAL_CLIENT_KEY_PATH"] = str(files.key_path)
     return env
+
+
+@pytest.fixture(scope="module")
+def redis_url(certs_dir):
+    """A Redis of this module's own: "sign out everywhere" for a demo user elsewhere must not end these sessions."""
+    with private_redis(certs_dir) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
