@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import msal
 import requests
 
+from auth.client_certificate import ClientCertificate
+
 # Hosts where MSAL's instance discovery makes sense; any other authority (the emulator, a test provider)
 # needs instance_discovery=False, or MSAL would ask Microsoft about it.
 MICROSOFT_AUTHORITY_HOSTS = {
@@ -67,10 +69,11 @@ class MsalClient:
     """Builds the process's ConfidentialClientApplication lazily (first use, not import or app creation)."""
 
     def __init__(self, *, authority: str, client_id: str, client_secret: str, http_client: requests.Session,
-                 timeout: float) -> None:
+                 timeout: float, client_certificate: ClientCertificate | None = None) -> None:
         self._kwargs = dict(
             client_id=client_id,
-            client_credential=client_secret,
+            # A certificate (a fresh signed assertion per token request) when configured, else the secret.
+            client_credential=client_certificate.msal_credential() if client_certificate else client_secret,
             authority=authority,
             http_client=http_client,
             timeout=timeout,

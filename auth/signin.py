@@ -124,9 +124,7 @@ class SignIn:
             except _UNDECODABLE_TOKEN as exc:
                 raise InvalidToken(f"the id_token is not a JWT ({type(exc).__name__})") from exc
             if "error" in result:
-                raise AuthorityError(f"token request refused: {result.get('error')}: "
-                                     f"{str(result.get('error_description', ''))[:300]}",
-                                     error=str(result.get("error"))[:100])
+                raise _token_refusal(result)
             id_token = result.get("id_token")
             if not id_token:
                 raise InvalidToken("the token response has no id_token")
@@ -159,6 +157,21 @@ def _with_ui_locales(auth_uri: str, ui_locales: str | None) -> str:
     if not ui_locales:
         return auth_uri
     return f"{auth_uri}{'&' if '?' in auth_uri else '?'}{urlencode({'ui_locales': ui_locales})}"
+
+
+def _token_refusal(result: dict) -> AuthorityError:
+    """The authority refused the code redemption; ``invalid_client`` is the portal's own credential, not the user."""
+    error = str(result.get("error"))[:100]
+    detail = str(result.get("error_description", ""))[:300]
+    if error == "invalid_client":
+        return AuthorityError(
+            f"the authority refused the portal's client credential: {detail}. Nobody can sign in until it is "
+            f"mended: check the certificate (or secret) uploaded to the app registration against "
+            f"PORTAL_CLIENT_CERT_PATH, its thumbprint and expiry (`flask --app wsgi portal doctor`, "
+            f"docs/entra-setup.md)", error=error,
+            description=N_("Microsoft refused the portal's own sign-in credentials. This is a problem on our side, "
+                           "not with your account: please tell appointee support, quoting the reference below."))
+    return AuthorityError(f"token request refused: {error}: {detail}", error=error)
 
 
 def _nonce_sent(flow: dict) -> str:

@@ -41,6 +41,8 @@ class AppRegistration:
     app_roles: tuple[str, ...] = ()
     multi_tenant: bool = False
     group_claims: bool = False
+    # Certificates uploaded for client assertions (PEM, public part only), as under "Certificates & secrets".
+    certificates: tuple[str, ...] = ()
 
     def accepts_redirect_uri(self, uri: str) -> bool:
         """Whether ``uri`` is one of the registered redirect URIs (loopback ones match on any port)."""
@@ -125,7 +127,7 @@ def load_directory(path: str | Path, substitutions: dict[str, str]) -> Directory
     raw = _substitute(raw, substitutions)
     problems: list[str] = []
     tenants = [_tenant(entry, problems) for entry in raw.get("tenants", [])]
-    apps = [_app(entry, problems) for entry in raw.get("apps", [])]
+    apps = [_app(entry, problems, Path(path).parent) for entry in raw.get("apps", [])]
     users = [_user(entry, problems) for entry in raw.get("users", [])]
     directory = Directory(tenants, apps, users)
     problems += _cross_checks(directory)
@@ -165,7 +167,7 @@ def _tenant(entry: dict, problems: list[str]) -> Tenant:
     )
 
 
-def _app(entry: dict, problems: list[str]) -> AppRegistration:
+def _app(entry: dict, problems: list[str], folder: Path) -> AppRegistration:
     where = f"app {entry.get('client_id', '?')}"
     return AppRegistration(
         client_id=_required(entry, "client_id", where, problems),
@@ -178,7 +180,25 @@ def _app(entry: dict, problems: list[str]) -> AppRegistration:
         app_roles=tuple(entry.get("app_roles", ())),
         multi_tenant=bool(entry.get("multi_tenant", False)),
         group_claims=bool(entry.get("group_claims", False)),
+        certificates=_certificates(entry.get("certificates", []), where, folder, problems),
     )
+
+
+def _certificates(paths, where: str, folder: Path, problems: list[str]) -> tuple[str, ...]:
+    """The PEM text of each certificate file an app lists (paths relative to the directory file)."""
+    found = []
+    for name in paths if isinstance(paths, list) else [paths]:
+        path = Path(str(name)) if Path(str(name)).is_absolute() else folder / str(name)
+        try:
+            text = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{where}: certificate {path} cannot be read: {exc}")
+            continue
+        if "-----BEGIN CERTIFICATE-----" not in text:
+            problems.append(f"{where}: {path} holds no PEM certificate")
+            continue
+        found.append(text)
+    return tuple(found)
 
 
 def _user(entry: dict, problems: list[str]) -> User:

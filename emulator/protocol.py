@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from flask import Blueprint, jsonify, request
 
 from . import errors as E
+from .assertions import ASSERTION_TYPE, RegisteredCertificate, verify_client_assertion
 from .directory import MULTI_TENANT_SEGMENTS, AppRegistration
 from .errors import EntraError, token_error_response
 from .keys import b64url
@@ -123,6 +124,9 @@ def _authenticate_client() -> AppRegistration:
     if app is None:
         raise EntraError("unauthorized_client", E.APP_NOT_FOUND,
                          f"Application with identifier '{client_id[:64]}' was not found in the directory.")
+    if request.form.get("client_assertion") or request.form.get("client_assertion_type"):
+        _verify_client_assertion(app)
+        return app
     if not secret:
         raise EntraError("invalid_client", E.CLIENT_SECRET_MISSING, "The request body must contain the "
                          "following parameter: 'client_assertion' or 'client_secret'.")
@@ -130,6 +134,22 @@ def _authenticate_client() -> AppRegistration:
         raise EntraError("invalid_client", E.BAD_CLIENT_SECRET, "Invalid client secret provided. Ensure the "
                          f"secret being sent in the request is the client secret value for app '{client_id}'.")
     return app
+
+
+def _verify_client_assertion(app: AppRegistration) -> None:
+    """A certificate credential (private_key_jwt): the checks of emulator/assertions.py, against this app's
+    uploaded certificates and the token endpoint that was called."""
+    if request.form.get("client_assertion_type") != ASSERTION_TYPE:
+        raise EntraError("invalid_request", E.MISSING_PARAMETER, "The request body must contain the following "
+                         f"parameter: 'client_assertion_type' with the value '{ASSERTION_TYPE}'.")
+    state = emulator()
+    tenant = request.view_args["tenant"]
+    # aud must name this token endpoint: as called, or with the tenant's id in place of a domain.
+    audiences = {f"{state.base_url}/{segment}/oauth2/v2.0/token"
+                 for segment in (tenant, resolve_segment(tenant) or tenant.lower())}
+    verify_client_assertion(_required("client_assertion"), client_id=app.client_id,
+                            certificates=tuple(RegisteredCertificate.from_pem(pem) for pem in app.certificates),
+                            audiences=audiences, now=state.clock.now(), ledger=state.store.assertion_jtis)
 
 
 def _basic_credentials() -> tuple[str, str] | None:

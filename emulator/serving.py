@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import DEFAULT_PORTAL_URL, create_app
 from .pki import DEFAULT_HOSTNAMES, issue_server_cert
@@ -20,13 +20,25 @@ def tls_context(state_dir: str | Path) -> ssl.SSLContext:
     return context
 
 
+class EmulatorRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler, with the Date header on the emulator's clock: a test that moves the clock sees an
+    authority whose clock is off, as a client (and `portal doctor`) would."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        app = getattr(self.server, "app", None)
+        if timestamp is None and app is not None and "emulator" in app.extensions:
+            timestamp = app.extensions["emulator"].clock.now()
+        return super().date_time_string(timestamp)
+
+
 def build_server(*, host: str, port: int, directory_path: str | Path, state_dir: str | Path,
                  test_mode: bool = False, portal_url: str = DEFAULT_PORTAL_URL) -> BaseWSGIServer:
     """A bound (not yet serving) HTTPS server; ``port=0`` picks a free port.
 
     The app is built after binding because its issuer must name the real port.
     """
-    server = make_server(host, port, app=None, threaded=True, ssl_context=tls_context(state_dir))
+    server = make_server(host, port, app=None, threaded=True, ssl_context=tls_context(state_dir),
+                         request_handler=EmulatorRequestHandler)
     shown_host = f"[{host}]" if ":" in host else host
     base_url = f"https://{shown_host}:{server.server_port}"
     server.app = create_app(directory_path, state_dir, base_url, test_mode=test_mode, portal_url=portal_url)

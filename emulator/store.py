@@ -6,6 +6,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
+from .assertions import JtiLedger
 from .clock import Clock
 
 FLOW_TTL = 30 * 60            # an unfinished sign-in page expires after 30 minutes
@@ -107,6 +108,7 @@ class Store:
         self.failures: dict[str, int] = {}
         self.locked_until: dict[str, float] = {}
         self.last_sms: dict[str, tuple[str, float]] = {}
+        self.assertion_jtis = JtiLedger()   # client assertions already accepted (single use)
 
     # Sign-in flows
     def add_flow(self, flow: AuthRequest) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pyotp
 from flask import Blueprint, abort, jsonify, request
 
+from .assertions import RegisteredCertificate
 from .signin import sms_code_for
 from .state import emulator
 
@@ -79,3 +82,31 @@ def totp(email: str):
     code = current_totp(email)
     return (jsonify({"email": email, "code": code}) if code else
             (jsonify({"error": f"{email} has no authenticator app"}), 404))
+
+
+@bp.post("/apps/<client_id>/certificates")
+def upload_certificate(client_id: str):
+    """Upload a certificate (PEM body, public part only) to an app registration, as under "Certificates & secrets"."""
+    directory = emulator().directory
+    app = directory.app(client_id)
+    if app is None:
+        abort(404)
+    pem = request.get_data(as_text=True)
+    try:
+        uploaded = RegisteredCertificate.from_pem(pem)
+    except ValueError as exc:
+        return jsonify({"error": str(exc)}), 400
+    directory.apps[client_id] = dataclasses.replace(app, certificates=app.certificates + (pem,))
+    return jsonify({"client_id": client_id, "thumbprint": uploaded.sha1_thumbprint,
+                    "thumbprint_sha256": uploaded.sha256_thumbprint}), 201
+
+
+@bp.delete("/apps/<client_id>/certificates")
+def remove_certificates(client_id: str):
+    """Remove every uploaded certificate of an app registration."""
+    directory = emulator().directory
+    app = directory.app(client_id)
+    if app is None:
+        abort(404)
+    directory.apps[client_id] = dataclasses.replace(app, certificates=())
+    return jsonify({"client_id": client_id, "certificates": 0})

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from auth.client_certificate import ClientCertificateError, load_client_certificate
 from auth.problems import GUID, ConfigProblem
 from portal_app.redis_connect import redis_url_problem
 from portal_app.settings.model import DEFAULTS
@@ -77,10 +78,30 @@ def _check_client(s: PortalSettings) -> list[ConfigProblem]:
     if not s.client_id:
         problems.append(_problem(s, "auth.client_id", "no client id is set",
                                  "set PORTAL_CLIENT_ID to the app registration's Application (client) ID"))
-    if not s.client_secret:
-        problems.append(_problem(s, "auth.client_secret", "no client secret is set",
-                                 "set PORTAL_CLIENT_SECRET (a client secret of the app registration)"))
+    if s.client_secret and s.client_cert_path:
+        problems.append(_problem(s, "auth.client_secret", "both a client secret and a certificate are set",
+                                 "use one credential: unset PORTAL_CLIENT_SECRET to sign in with the certificate, "
+                                 "or PORTAL_CLIENT_CERT_PATH to use the secret"))
+    elif not s.client_secret and not s.client_cert_path:
+        problems.append(_problem(s, "auth.client_secret", "no client credential is set",
+                                 "set PORTAL_CLIENT_CERT_PATH (and PORTAL_CLIENT_KEY_PATH) to a certificate "
+                                 "uploaded to the app registration (recommended), or PORTAL_CLIENT_SECRET to a "
+                                 "client secret of it"))
+    if s.client_key_path and not s.client_cert_path:
+        problems.append(_problem(s, "auth.client_key_path", "a private key is set without its certificate",
+                                 "set PORTAL_CLIENT_CERT_PATH to the certificate of this key"))
+    if s.client_cert_path:
+        problems.extend(_check_certificate(s))
     return problems
+
+
+def _check_certificate(s: PortalSettings) -> list[ConfigProblem]:
+    """Every problem of the certificate credential at once (files, key pairing, RSA, validity)."""
+    try:
+        load_client_certificate(s.client_cert_path, s.client_key_path, s.client_key_passphrase)
+    except ClientCertificateError as exc:
+        return [_problem(s, problem.key, problem.problem, problem.fix) for problem in exc.problems]
+    return []
 
 
 def _check_tenants(s: PortalSettings) -> list[ConfigProblem]:

@@ -152,4 +152,12 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         services_file=services_file if services_file.is_absolute() else PROJECT_ROOT / services_file,
         documents_folder=documents_folder if documents_folder.is_absolute() else PROJECT_ROOT / documents_folder,
         sources=dict(sources),
+        client_cert_path=_path_text(typed("auth", "client_cert_path", str)),
+        client_key_path=_path_text(typed("auth", "client_key_path", str)),
+        client_key_passphrase=typed("auth", "client_key_passphrase", str),
     )
+
+
+def _path_text(value: str) -> str:
+    """A configured file path, relative ones taken from the project folder (as the other paths are)."""
+    return "" if not value else str(value if Path(value).is_absolute() else PROJECT_ROOT / value)

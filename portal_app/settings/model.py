@@ -27,8 +27,12 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "PORTAL_GRAPH_URL": ("roles", "graph_base_url", "str"),
     "PORTAL_SERVICES_FILE": ("services", "file", "str"),
     "PORTAL_DOCUMENTS_FOLDER": ("documents", "folder", "str"),
+    "PORTAL_CLIENT_CERT_PATH": ("auth", "client_cert_path", "str"),
+    "PORTAL_CLIENT_KEY_PATH": ("auth", "client_key_path", "str"),
+    "PORTAL_CLIENT_KEY_PASSPHRASE": ("auth", "client_key_passphrase", "str"),
+    "PORTAL_TRUSTED_PROXY_HOPS": ("portal", "trusted_proxy_hops", "str"),
 }
-SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key")}
+SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key"), ("auth", "client_key_passphrase")}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "portal": {
@@ -52,6 +56,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "flow_lifetime_seconds": 600,
         "clock_skew_seconds": 300,
         "required_auth_context": "",
+        "client_cert_path": "",
+        "client_key_path": "",
+        "client_key_passphrase": "",
     },
     "session": {
         "redis_url": "",
@@ -122,10 +129,19 @@ class PortalSettings:
     services_file: Path
     documents_folder: Path
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The certificate credential (instead of client_secret): certificate and key PEM files, or one combined PEM.
+    client_cert_path: str = ""
+    client_key_path: str = ""
+    client_key_passphrase: str = field(default="", repr=False)
 
     @property
     def uses_https(self) -> bool:
         return self.external_url.startswith("https://")
+
+    @property
+    def uses_certificate(self) -> bool:
+        """Whether the portal proves itself to the authority with a certificate rather than a client secret."""
+        return bool(self.client_cert_path)
 
     @property
     def redirect_uri(self) -> str:

@@ -6,10 +6,12 @@ use and then cached, so a steady-state sign-in makes exactly one call to the aut
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from flask import Flask, current_app
 
+from auth.client_certificate import ClientCertificate, load_client_certificate
 from auth.discovery import DiscoveryCache
 from auth.errors import AuthError
 from auth.flow_state import SignInFlows
@@ -23,6 +25,9 @@ from portal_app.web.health import add_readiness_check
 from portal_app.web.metrics import instrument_http
 
 EXTENSION = "portal.identity"
+# A certificate this close to its end is logged at start, and `portal doctor` fails on it.
+CERTIFICATE_WARNING_DAYS = 30
+log = logging.getLogger(__name__)
 
 
 class IdentityServices:
@@ -30,9 +35,10 @@ class IdentityServices:
         self.settings = settings
         self.http = authority_session(settings.http_timeout_seconds, settings.ca_bundle or None)
         instrument_http(self.http)
+        self.certificate = client_certificate(settings)
         self.msal = MsalClient(authority=settings.authority, client_id=settings.client_id,
                                client_secret=settings.client_secret, http_client=self.http,
-                               timeout=settings.http_timeout_seconds)
+                               timeout=settings.http_timeout_seconds, client_certificate=self.certificate)
         self.flows = SignInFlows(flow_store, settings.flow_lifetime_seconds)
         self.discovery = DiscoveryCache(settings.authority, self.http, timeout=settings.http_timeout_seconds)
         self._jwks: JwksCache | None = None
@@ -68,6 +74,20 @@ class IdentityServices:
         except AuthError as exc:
             return exc.reason
         return None
+
+
+def client_certificate(settings: PortalSettings) -> ClientCertificate | None:
+    """The certificate credential, when configured (the settings checks have already refused a bad one)."""
+    if not settings.uses_certificate:
+        return None
+    certificate = load_client_certificate(settings.client_cert_path, settings.client_key_path,
+                                          settings.client_key_passphrase)
+    days = certificate.days_left()
+    if days < CERTIFICATE_WARNING_DAYS:
+        log.warning("The client certificate %s (thumbprint %s) expires in %.0f days, on %s: create a new one, upload "
+                    "it to the app registration and point PORTAL_CLIENT_CERT_PATH at it (docs/entra-setup.md).",
+                    certificate.subject(), certificate.thumbprint, days, f"{certificate.not_after:%Y-%m-%d}")
+    return certificate
 
 
 def init_app(app: Flask, settings: PortalSettings, flow_store: ExpiringStore) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from portal_app.settings import PortalSettings
-from portal_app.web import clock, errors, health, i18n, logs, metrics, proxy, security_headers
+from portal_app.web import clock, errors, health, i18n, logs, metrics, proxy, security_headers, transport
 
 
 def init_app(app: Flask, settings: PortalSettings) -> None:
@@ -18,4 +18,5 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
     security_headers.init_app(app, settings)
     metrics.init_app(app)
     proxy.init_app(app, settings)
+    transport.init_app(app, settings)
     app.register_blueprint(health.bp)
