@@ -27,6 +27,7 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "PORTAL_GRAPH_URL": ("roles", "graph_base_url", "str"),
     "PORTAL_SERVICES_FILE": ("services", "file", "str"),
     "PORTAL_DOCUMENTS_FOLDER": ("documents", "folder", "str"),
+    "PORTAL_MODERATION_FILE": ("moderation", "rules_file", "str"),
 }
 SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key")}
 
@@ -75,6 +76,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "documents": {
         "folder": "config/demo-documents",
     },
+    "moderation": {
+        "rules_file": "config/moderation.toml",
+    },
 }
 
 
@@ -122,6 +126,7 @@ class PortalSettings:
     graph_scopes: tuple[str, ...]
     services_file: Path
     documents_folder: Path
+    moderation_rules_file: Path
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
