@@ -18,6 +18,7 @@ from auth.permissions import RoleDecision
 from auth.role_conditions import needs_group_overage
 from auth.roles import RoleConfigError, RoleRules
 from portal_app.database import COMMANDS as DATABASE_COMMANDS
+from portal_app.marks.iamis.export import export_moderation_command
 from portal_app.settings import ConfigError, PortalSettings, load_settings
 from portal_app.settings.display import masked_settings
 
@@ -37,6 +38,7 @@ def portal_cli(context: click.Context) -> None:
 
 for _command in DATABASE_COMMANDS:
     portal_cli.add_command(_command)
+portal_cli.add_command(export_moderation_command)
 
 
 def init_app(app: Flask) -> None:
