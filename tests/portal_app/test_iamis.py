@@ -4,6 +4,7 @@ and what stays read-only, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import select
@@ -209,3 +210,26 @@ def test_a_principal_working_as_moderator_sees_no_team_and_cannot_review(any_app
     assert "View Team" not in page(browser, "/iamis/")
     assert browser.client.get("/iamis/team").status_code == 403
     assert browser.client.get("/iamis/team/allocations/5").status_code == 403
+
+
+def _after_sign_in(browser, response, claims) -> str:
+    """Sign in again from where the portal sent an anonymous post, and open the page it returns to."""
+    assert response.status_code == 303
+    next_path = unquote(re.search(r"next=([^&]+)", response.location).group(1))
+    after = browser.sign_in(next_path=next_path, **claims)
+    return page(browser, after.location)
+
+
+def test_an_expired_session_keeps_every_typed_field_of_the_centre_page(moderator):
+    fields = fill_centre(page(moderator, CENTRE), marks="39", **complete_report(
+        assessment_comment="Sylwadau hir wedi'u teipio'n ofalus.\nAil baragraff."))
+    entry = mark_fields(fields)[0][5:]
+    fields[f"mark-work-{entry}"] = "incomplete"
+    moderator.client.delete_cookie("portal_session", domain="localhost")
+    html = _after_sign_in(moderator, moderator.client.post(CENTRE, data={**fields, "action": "save"}), MODERATOR)
+    kept = form_fields(html)
+    assert "these changes were not saved" in html
+    assert kept["mark-report-assessment_comment"] == "Sylwadau hir wedi'u teipio'n ofalus.\nAil baragraff."
+    assert kept[f"mark-work-{entry}"] == "incomplete" and kept[f"mark-{entry}"] == "39"
+    assert kept["mark-report-judgement"] == "accurate"
+    assert form_fields(page(moderator, CENTRE))["mark-report-assessment_comment"] == ""  # kept, never saved

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from portal_app.data.models import Allocation
 from tests.data.moderation_builder import load_moderation
 from tests.portal_app.conftest_data import *  # noqa: F403 - the fixtures
-from tests.portal_app.conftest_data import MODERATOR, PRINCIPAL, SignInActions, sign_in_as
+from tests.portal_app.conftest_data import MODERATOR, PRINCIPAL, SignInActions, make_data_app, sign_in_as
 from tests.portal_app.iamis_helpers import fill_centre, page
 from tests.portal_app.test_database import counting_statements
 
@@ -43,9 +45,15 @@ def pages_for(app, entra, tmp_path, code: str, centres: int, cohort: int, first:
     return counts
 
 
-def test_iamis_pages_do_not_grow_with_centres_candidates_or_samples(data_app, entra, tmp_path):
-    small = pages_for(data_app, entra, tmp_path, "7001N1", centres=2, cohort=20, first=69001)
-    large = pages_for(data_app, entra, tmp_path, "7002N1", centres=12, cohort=150, first=69101)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request, tmp_path, redis_url, entra):
+    url = request.getfixturevalue("seeded_sqlite_url" if request.param == "sqlite" else "pg_seeded_url")
+    yield from make_data_app(tmp_path, redis_url, url)
+
+
+def test_iamis_pages_do_not_grow_with_centres_candidates_or_samples(any_app, entra, tmp_path):
+    small = pages_for(any_app, entra, tmp_path, "7001N1", centres=2, cohort=20, first=69001)
+    large = pages_for(any_app, entra, tmp_path, "7002N1", centres=12, cohort=150, first=69101)
     assert (small.pop("sampled"), large.pop("sampled")) == (5, 15)
     assert large == small, {name: (small[name], large[name]) for name in small if small[name] != large[name]}
     assert max(small.values()) <= 16, small

@@ -4,6 +4,7 @@ views of a member's work, return (note required, shown to the moderator) and acc
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 
@@ -121,3 +122,17 @@ def test_the_review_decision_needs_this_sessions_csrf_token(app, entra):
     response = leader.client.post(MEMBER_CENTRE, data={"csrf_token": "forged", "expected_version": "0",
                                                        "action": "accept"})
     assert response.status_code == 400
+
+
+def test_an_expired_session_keeps_the_reviewers_note_and_decides_nothing(app, entra):
+    assert submit_centre(signed_in(app, entra, MODERATOR)).status_code == 303
+    leader = signed_in(app, entra, TEAM_LEADER)
+    decision = form_fields(page(leader, MEMBER_CENTRE), testid="decision")
+    leader.client.delete_cookie("portal_session", domain="localhost")
+    response = leader.client.post(MEMBER_CENTRE, data={**decision, "mark-note": "Nodyn hir.", "action": "return"})
+    assert response.status_code == 303
+    after = leader.sign_in(next_path=unquote(re.search(r"next=([^&]+)", response.location).group(1)),
+                           **TEAM_LEADER)
+    html = page(leader, after.location)
+    assert "nothing was done" in html and form_fields(html, testid="decision")["mark-note"] == "Nodyn hir."
+    assert team_row(page(leader, "/iamis/team"), "moderator@wjec-appointees.co.uk")["returned"] == "0"
