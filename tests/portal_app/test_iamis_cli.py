@@ -25,6 +25,7 @@ from tests.data.import_files import SAMPLE_HEADER
 from tests.portal_app.conftest import portal_test_config
 from tests.portal_app.conftest_data import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_data import make_data_app
+from tests.portal_app.test_cli import DEV_ENV
 from tests.support.servers import REPO_ROOT
 
 TENANT = "3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70"
@@ -161,3 +162,15 @@ def test_no_mark_is_lost_by_the_import_commands(app, tmp_path):
     marks = count(app, Mark)
     assert run(app, "import", REPO_ROOT / "config/demo-data").exit_code == 0
     assert count(app, Mark) == marks
+
+
+def test_check_config_lists_the_problems_of_the_moderation_rules(tmp_path, entra):
+    rules = tmp_path / "moderation.toml"
+    rules.write_text('[sample]\nsizes = []\n', encoding="utf-8")
+    runner = create_app(portal_test_config(tmp_path)).test_cli_runner()
+    env = {**DEV_ENV, "PORTAL_MODERATION_FILE": str(rules)}
+    result = runner.invoke(portal_cli, ["check-config"], env=env)
+    assert result.exit_code == 1 and "Configuration OK" not in result.output
+    assert f"{rules}: sample.sizes: is missing or empty" in result.output
+    assert "work_not_received: is missing or not a table" in result.output
+    assert runner.invoke(portal_cli, ["check-config"], env=DEV_ENV).exit_code == 0
