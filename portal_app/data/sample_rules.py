@@ -1,8 +1,9 @@
 """Does a centre's sample follow the board's rules (config/moderation.toml)? One pure check, used at import.
 
 The cohort is the centre's candidates for the component with a centre mark, less those whose centre code is not
-sampled (carried forward, absent). The board's rows (reasons generated, highest, lowest) must number the size the rules give for
-the cohort and hold the highest- and lowest-marked candidates; a moderator's additional rows come on top.
+sampled (carried forward, absent). The board's rows (reasons generated, highest, lowest) must number the size the
+rules give for the cohort and hold the highest- and lowest-marked candidates; a moderator's additional rows come on
+top.
 """
 
 from __future__ import annotations
