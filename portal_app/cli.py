@@ -17,8 +17,10 @@ from auth.explain import explain, explain_stored
 from auth.permissions import RoleDecision
 from auth.role_conditions import needs_group_overage
 from auth.roles import RoleConfigError, RoleRules
+from portal_app.data.moderation_rules import ModerationRules, ModerationRulesError
 from portal_app.database import COMMANDS as DATABASE_COMMANDS
 from portal_app.doctor import doctor_command
+from portal_app.marks.iamis.export import export_moderation_command
 from portal_app.settings import ConfigError, PortalSettings, load_settings
 from portal_app.settings.display import masked_settings
 
@@ -39,6 +41,7 @@ def portal_cli(context: click.Context) -> None:
 for _command in DATABASE_COMMANDS:
     portal_cli.add_command(_command)
 portal_cli.add_command(doctor_command)
+portal_cli.add_command(export_moderation_command)
 
 
 def init_app(app: Flask) -> None:
@@ -66,7 +69,25 @@ def check_config() -> None:
     width = max(len(key) for key, _, _ in masked_settings(settings))
     for key, value, source in masked_settings(settings):
         click.echo(f"{key.ljust(width)}  {value}    [{source}]")
+    problems = _rule_file_problems(settings)
+    if problems:
+        click.echo("\nThe files the configuration names have problems:\n" + "\n".join(f"  - {p}" for p in problems),
+                   err=True)
+        raise SystemExit(1)
     click.echo("\nConfiguration OK.")
+
+
+def _rule_file_problems(settings: PortalSettings) -> list:
+    """Every problem of the role rules and the moderation rules, which the portal would refuse to start with."""
+    problems: list = []
+    checks = ((RoleRules.load, RoleConfigError, settings.roles_file),
+              (ModerationRules.load, ModerationRulesError, settings.moderation_rules_file))
+    for load, errors, path in checks:
+        try:
+            load(path)
+        except errors as exc:
+            problems.extend(exc.problems)
+    return problems
 
 
 @portal_cli.command("explain")

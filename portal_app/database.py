@@ -20,12 +20,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from auth.reloading_file import ReloadingFile
 from portal_app.data.csvrows import ImportReport
 from portal_app.data.db import init_engine, make_session_factory, session_scope
-from portal_app.data.imports import IMPORT_ORDER, import_directory
+from portal_app.data.import_context import ImportContext
+from portal_app.data.imports import IMPORT_ORDER, import_directory, run_importer
 from portal_app.data.migrate import upgrade_to_head
+from portal_app.data.moderation_rules import ModerationRules, ModerationRulesError
 from portal_app.data.seed import SeedError, seed_demo
-from portal_app.settings import PROJECT_ROOT, PortalSettings
+from portal_app.settings import PROJECT_ROOT, ConfigError, PortalSettings
 from portal_app.web.errors import error_page
 from portal_app.web.health import add_readiness_check
 from portal_app.web.logs import request_id
@@ -33,6 +36,7 @@ from portal_app.web.logs import request_id
 log = logging.getLogger(__name__)
 DEFAULT_SQLITE_FILE = PROJECT_ROOT / "var" / "portal.sqlite3"
 EXTENSION = "portal.database"
+RULES_EXTENSION = "portal.moderation_rules"
 
 
 @dataclass
@@ -66,6 +70,15 @@ def effective_url(settings: PortalSettings) -> str:
 
 def database() -> Database:
     return current_app.extensions[EXTENSION]
+
+
+def moderation_rules() -> ModerationRules:
+    """The moderation rules in force (config/moderation.toml, reloaded after an edit; the last good ones kept)."""
+    return current_app.extensions[RULES_EXTENSION].current()
+
+
+def _import_context() -> ImportContext:
+    return ImportContext(rules=moderation_rules())
 
 
 def db_session() -> Session:
@@ -147,13 +160,13 @@ def _import(path: Path, kind: str | None) -> dict[str, ImportReport]:
             if path.is_dir():
                 if kind:
                     raise click.UsageError("--kind applies to a single file, not a directory")
-                reports = import_directory(session, path)
+                reports = import_directory(session, path, _import_context())
             else:
                 kind = kind or path.stem
                 if kind not in KINDS:
                     raise click.UsageError(f"cannot tell what {path.name} holds: pass --kind "
                                            f"({'|'.join(KINDS)})")
-                reports = {path.name: KINDS[kind](session, path)}
+                reports = {path.name: run_importer(KINDS[kind], session, path, _import_context())}
             if not all(report.ok for report in reports.values()):
                 raise _NothingWritten(reports)
     except _NothingWritten as exc:
@@ -185,7 +198,7 @@ def _seed() -> None:
     state = database()
     try:
         with session_scope(state.sessions) as session:
-            reports = seed_demo(session)
+            reports = seed_demo(session, context=_import_context())
     except SeedError as exc:
         raise click.ClickException(str(exc)) from None
     for name, report in reports.items():
@@ -225,6 +238,12 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
         sessions=make_session_factory(engine),
         migrate_at_first_use=settings.dev_mode and not settings.database_url,
     )
+    try:
+        app.extensions[RULES_EXTENSION] = ReloadingFile(
+            settings.moderation_rules_file, ModerationRules.load, what="moderation rules",
+            kept="still using the previous rules", errors=ModerationRulesError, applies="they apply from now on")
+    except ModerationRulesError as exc:
+        raise ConfigError(exc.problems) from None
     app.teardown_appcontext(_close_session)
     app.register_error_handler(SQLAlchemyError, _database_unavailable)
     add_readiness_check(app, "database", lambda: schema_problem(app))

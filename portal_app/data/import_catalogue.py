@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from portal_app.data.csvrows import ImportReport, Row, component_of, components_by_key, first_seen, read_rows
+from portal_app.data.centre_marks import apply_changes, centre_value, check_changes
+from portal_app.data.csvrows import ImportReport, Row, RowError, component_of, components_by_key, first_seen, read_rows
+from portal_app.data.import_context import ImportContext
 from portal_app.data.models import (
+    ASSESSMENT_TYPES,
+    Allocation,
     Candidate,
     Centre,
     Component,
@@ -75,17 +79,45 @@ def import_components(session: Session, path: str | Path) -> ImportReport:
             "series_title_cy": row.text("series_title_cy", required=False),
         }
         fields["status_codes_cy"] = _welsh_meanings(row, fields["status_codes"])
-        optional = ("agenda_document", "formula_pdf", "formula_pdf_welsh", "title_cy", "series_title_cy")
+        fields.update(_moderation_columns(row, fields["max_mark"]))
+        optional = ("agenda_document", "formula_pdf", "formula_pdf_welsh", "title_cy", "series_title_cy",
+                    "assessment_type", "tolerance")
         if all(fields[k] is not None for k in fields if k not in optional):
             if first_seen(row, (fields["series_code"], fields["code"]), seen):
-                parsed.append(fields)
+                parsed.append({**fields, "line": row.line})
+    if report.ok:
+        components = components_by_key(session)
+        _check_assessment_changes(session, parsed, components, report)
     if report.ok:
         series = {s.code: s for s in session.scalars(select(Series))}
-        components = components_by_key(session)
         for fields in parsed:
             report.count(_upsert_component(session, fields, series, components))
         session.flush()
     return report
+
+
+def _moderation_columns(row: Row, max_mark: int | None) -> dict:
+    """assessment_type (empty or missing: examined for a new component, unchanged for an existing one) and
+    tolerance (empty or missing: none), the optional columns at the end of components.csv."""
+    kind = (row.data.get("assessment_type") or "").strip().lower() or None
+    if kind is not None and kind not in ASSESSMENT_TYPES:
+        row.fail(f"assessment_type {kind[:40]!r} is not one of: {', '.join(ASSESSMENT_TYPES)}")
+    tolerance = row.integer("tolerance", maximum=10000, required=False)
+    if tolerance is not None and max_mark is not None and tolerance > max_mark:
+        row.fail(f"tolerance {tolerance} is more than the maximum mark of {max_mark}")
+    return {"assessment_type": kind, "tolerance": tolerance}
+
+
+def _check_assessment_changes(session: Session, parsed: list[dict], components: dict, report: ImportReport) -> None:
+    """A component that already has allocations keeps its assessment type: its marks and allocations depend on it."""
+    allocated = set(session.scalars(select(Allocation.component_id).distinct()))
+    for fields in parsed:
+        existing = components.get((fields["series_code"], fields["code"]))
+        wanted = fields["assessment_type"]
+        if existing is not None and wanted and wanted != existing.assessment_type and existing.id in allocated:
+            report.errors.append(RowError(fields["line"], f"component {fields['code']} has allocations, so its "
+                                          f"assessment_type cannot change from {existing.assessment_type} to "
+                                          f"{wanted}"))
 
 
 def _upsert_component(session: Session, fields: dict, series: dict, components: dict) -> str:
@@ -102,7 +134,9 @@ def _upsert_component(session: Session, fields: dict, series: dict, components: 
         component = Component(series=owner, code=fields["code"])
         session.add(component)
         outcome = "created"
-    for name in ("title", "max_mark", "agenda_document", "formula_pdf", "formula_pdf_welsh", "title_cy"):
+    fields = {**fields, "assessment_type": fields["assessment_type"] or component.assessment_type or "examined"}
+    for name in ("title", "max_mark", "agenda_document", "formula_pdf", "formula_pdf_welsh", "title_cy",
+                 "assessment_type", "tolerance"):
         if getattr(component, name, None) != fields[name]:
             setattr(component, name, fields[name])
             outcome = "updated" if outcome == "unchanged" else outcome
@@ -125,8 +159,11 @@ ENTRY_COLUMNS = (
 )
 
 
-def import_entries(session: Session, path: str | Path) -> ImportReport:
-    """Upsert centres, candidates and entries; an optional centre_mark seeds a new entry's mark only."""
+def import_entries(session: Session, path: str | Path, context: ImportContext | None = None) -> ImportReport:
+    """Upsert centres, candidates and entries with their centre marks (internally assessed components only).
+
+    A changed centre mark updates the entry (audited) until moderation of it begins; then it is refused.
+    """
     report = ImportReport()
     components = components_by_key(session)
     parsed, seen = [], {}
@@ -138,22 +175,25 @@ def import_entries(session: Session, path: str | Path) -> ImportReport:
             "candidate": row.number("candidate_number"),
             "name": row.text("candidate_name"),
         }
-        centre_mark = row.integer("centre_mark", maximum=10000, required=False)
-        if fields["component"] is not None and centre_mark is not None and centre_mark > fields["component"].max_mark:
-            row.fail(f"centre_mark {centre_mark} is more than the maximum mark of {fields['component'].max_mark}")
-        fields["centre_mark"] = centre_mark
+        fields["centre_mark"] = centre_value(row, fields["component"])
         if all(fields[k] is not None for k in fields if k != "centre_mark"):
             if first_seen(row, (fields["component"].id, fields["centre"], fields["candidate"]), seen):
-                parsed.append(fields)
+                parsed.append({**fields, "line": row.line})
+    changes = check_changes(session, parsed, report) if report.ok else {}
     if report.ok:
-        _write_entries(session, parsed, report)
+        _write_entries(session, parsed, report, set(changes))
+        apply_changes(session, changes, context or ImportContext())
+        session.flush()
     return report
 
 
-def _write_entries(session: Session, parsed: list[dict], report: ImportReport) -> None:
+def _write_entries(session: Session, parsed: list[dict], report: ImportReport, changed: set[int]) -> None:
+    """Upsert in a few statements whatever the file's size: new centres, candidates, entries, then their marks."""
     centres = {c.number: c for c in session.scalars(select(Centre))}
     candidates = {(c.centre.number, c.number): c for c in session.scalars(select(Candidate).join(Candidate.centre))}
-    entries = {tuple(row) for row in session.execute(select(Entry.candidate_id, Entry.component_id))}
+    entries = {(candidate, component): entry for entry, candidate, component in session.execute(
+        select(Entry.id, Entry.candidate_id, Entry.component_id))}
+    outcomes = []
     for fields in parsed:
         outcome = "unchanged"
         centre = centres.get(fields["centre"])
@@ -167,15 +207,25 @@ def _write_entries(session: Session, parsed: list[dict], report: ImportReport) -
             candidate = Candidate(centre=centre, number=fields["candidate"], name=fields["name"])
             candidates[(fields["centre"], fields["candidate"])] = candidate
             session.add(candidate)
-            session.flush()
         elif candidate.name != fields["name"]:
             candidate.name, outcome = fields["name"], "updated"
-        if (candidate.id, fields["component"].id) not in entries:
-            entry = Entry(candidate_id=candidate.id, component_id=fields["component"].id)
-            session.add(entry)
-            session.flush()
-            session.add(Mark(entry_id=entry.id, examiner_mark=fields["centre_mark"]))
-            entries.add((candidate.id, fields["component"].id))
+        outcomes.append((fields, candidate, outcome))
+    session.flush()  # one round for the new centres and candidates: their ids are known from here on
+    new = {}
+    for fields, candidate, outcome in outcomes:
+        key = (candidate.id, fields["component"].id)
+        if key not in entries and key not in new:
+            new[key] = fields["centre_mark"]
             outcome = "created"
+        elif key in entries and entries[key] in changed:
+            outcome = "updated"
         report.count(outcome)
+    if new:
+        session.execute(insert(Entry), [{"candidate_id": c, "component_id": k} for c, k in new])
+        created = {(c, k): e for e, c, k in session.execute(
+            select(Entry.id, Entry.candidate_id, Entry.component_id).where(Entry.component_id.in_({k for _, k in new})))
+            if (c, k) in new}
+        session.execute(insert(Mark), [
+            {"entry_id": created[key], "centre_mark": value.mark if value else None,
+             "centre_code": value.code if value else None} for key, value in new.items()])
     session.flush()

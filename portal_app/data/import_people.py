@@ -1,4 +1,4 @@
-"""Importing who does what: allocations with their centres, moderation samples and team membership."""
+"""Importing who does what: allocations with their centres, and team membership (samples: import_samples)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,12 @@ from portal_app.data.csvrows import (
     read_rows,
 )
 from portal_app.data.models import (
+    ROLE_FOR_ASSESSMENT,
     ROLES,
     Allocation,
     AllocationCentre,
-    Candidate,
     Centre,
-    Entry,
-    ModerationSample,
+    ModerationReport,
     TeamMembership,
 )
 
@@ -45,6 +44,8 @@ def import_allocations(session: Session, path: str | Path) -> ImportReport:
             "role": row.choice("role", ROLES),
             "centres": _centre_ids(row, centres),
         }
+        if fields["component"] is not None and fields["role"] is not None:
+            _check_role_fits_component(row, fields["component"], fields["role"])
         if all(value is not None for value in fields.values()):
             key = (fields["tenant_id"], fields["object_id"], fields["component"].id, fields["role"])
             if first_seen(row, key, seen):
@@ -54,6 +55,15 @@ def import_allocations(session: Session, path: str | Path) -> ImportReport:
             report.count(_upsert_allocation(session, fields))
         session.flush()
     return report
+
+
+def _check_role_fits_component(row: Row, component, role: str) -> None:
+    """Examiners mark examined components; moderators review centre marks of internally assessed ones."""
+    wanted = ROLE_FOR_ASSESSMENT[component.assessment_type]
+    if role != wanted:
+        kind = component.assessment_type.replace("_", " ")
+        row.fail(f"component {component.code} is {kind}: it takes {wanted} allocations, not {role} "
+                 f"(or set its assessment_type in components.csv)")
 
 
 def _centre_ids(row: Row, centres: dict[str, int]) -> set[int] | None:
@@ -101,69 +111,10 @@ def _upsert_allocation(session: Session, fields: dict) -> str:
         # Centres are only added: removing one could orphan a completed centre report or a sample.
         for centre_id in fields["centres"] - held:
             session.add(AllocationCentre(allocation_id=allocation.id, centre_id=centre_id))
+            if allocation.role == "moderator":  # each moderated centre has its report, a draft to begin with
+                session.add(ModerationReport(allocation_id=allocation.id, centre_id=centre_id, status="draft"))
         outcome = "updated" if outcome == "unchanged" and fields["centres"] - held else outcome
     return outcome
-
-
-SAMPLE_COLUMNS = (
-    "tenant_id",
-    "object_id",
-    "series_code",
-    "component_code",
-    "centre_number",
-    "candidate_number",
-)
-
-
-def import_samples(session: Session, path: str | Path) -> ImportReport:
-    """Add candidates to a moderator's sample; the moderator must be allocated the candidate's centre."""
-    report = ImportReport()
-    components = components_by_key(session)
-    parsed, seen = [], {}
-    for row in read_rows(path, SAMPLE_COLUMNS, report):
-        tid, oid = row.guid("tenant_id"), row.guid("object_id")
-        component = component_of(row, components)
-        centre, candidate = row.number("centre_number"), row.number("candidate_number")
-        if None in (tid, oid, component, centre, candidate):
-            continue
-        found = _sample_target(session, tid, oid, component.id, centre, candidate)
-        if found is None:
-            row.fail(f"no moderator allocation of {oid} on {component.code} covers candidate {centre}/{candidate}")
-        elif first_seen(row, found, seen):
-            parsed.append(found)
-    if report.ok:
-        existing = {
-            tuple(r) for r in session.execute(select(ModerationSample.allocation_id, ModerationSample.entry_id))
-        }
-        for allocation_id, entry_id in parsed:
-            if (allocation_id, entry_id) in existing:
-                report.count("unchanged")
-            else:
-                session.add(ModerationSample(allocation_id=allocation_id, entry_id=entry_id))
-                report.count("created")
-        session.flush()
-    return report
-
-
-def _sample_target(session: Session, tid: str, oid: str, component_id: int, centre: str, candidate: str):
-    """(allocation id, entry id) when the moderator is allocated the candidate's centre, else None."""
-    query = (
-        select(Allocation.id, Entry.id)
-        .join(AllocationCentre, AllocationCentre.allocation_id == Allocation.id)
-        .join(Centre, Centre.id == AllocationCentre.centre_id)
-        .join(Candidate, Candidate.centre_id == Centre.id)
-        .join(Entry, (Entry.candidate_id == Candidate.id) & (Entry.component_id == component_id))
-        .where(
-            Allocation.tenant_id == tid,
-            Allocation.object_id == oid,
-            Allocation.role == "moderator",
-            Allocation.component_id == component_id,
-            Centre.number == centre,
-            Candidate.number == candidate,
-        )
-    )
-    row = session.execute(query).first()
-    return None if row is None else tuple(row)
 
 
 TEAM_COLUMNS = (

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from portal_app.data.csvrows import ImportReport, RowError
 from portal_app.data.import_catalogue import import_components, import_entries
-from portal_app.data.import_people import import_allocations, import_samples, import_teams
+from portal_app.data.import_context import ImportContext
+from portal_app.data.import_people import import_allocations, import_teams
+from portal_app.data.import_samples import import_samples
 
 # (file name, importer), in dependency order.
 IMPORT_ORDER = (
@@ -23,8 +25,12 @@ IMPORT_ORDER = (
     ("teams.csv", import_teams),
 )
 
+# Importers that check against the moderation rules or audit what they change take the run's context.
+WITH_CONTEXT = (import_entries, import_samples)
+
 __all__ = [
     "IMPORT_ORDER",
+    "ImportContext",
     "ImportReport",
     "RowError",
     "import_allocations",
@@ -33,20 +39,30 @@ __all__ = [
     "import_entries",
     "import_samples",
     "import_teams",
+    "run_importer",
 ]
 
 
-def import_directory(session: Session, directory: str | Path) -> dict[str, ImportReport]:
+def run_importer(importer, session: Session, path: str | Path, context: ImportContext | None = None) -> ImportReport:
+    """One file through its importer, with the run's context for those that need it."""
+    if importer in WITH_CONTEXT:
+        return importer(session, path, context or ImportContext())
+    return importer(session, path)
+
+
+def import_directory(session: Session, directory: str | Path,
+                     context: ImportContext | None = None) -> dict[str, ImportReport]:
     """Import the files of IMPORT_ORDER found in ``directory``, stopping at the first file with errors.
 
     The caller commits only when every report is ok, so a bad file leaves the database as it was.
     """
+    context = context or ImportContext()
     reports: dict[str, ImportReport] = {}
     for name, importer in IMPORT_ORDER:
         path = Path(directory) / name
         if not path.exists():
             continue
-        reports[name] = importer(session, path)
+        reports[name] = run_importer(importer, session, path, context)
         if not reports[name].ok:
             break
     return reports

@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     MetaData,
     String,
@@ -29,6 +30,18 @@ NAMING_CONVENTION = {
 
 ROLES = ("examiner", "moderator")
 SHEET_STATUSES = ("draft", "submitted")
+# Which allocations a component takes: examiners mark examined components, moderators review the centre marks of
+# internally assessed ones.
+ASSESSMENT_TYPES = ("examined", "internally_assessed")
+ROLE_FOR_ASSESSMENT = {"examined": "examiner", "internally_assessed": "moderator"}
+# Why an entry is in a sample: drawn by the board (generated, or added as the centre's highest or lowest mark),
+# added by the moderator (additional), or taken in place of a candidate whose work did not arrive (replacement).
+SAMPLE_REASONS = ("generated", "highest", "lowest", "additional", "replacement")
+BOARD_SAMPLE_REASONS = ("generated", "highest", "lowest")
+WORK_STATES = ("received", "not_received", "incomplete")
+REPORT_STATUSES = ("draft", "submitted", "returned", "accepted")
+JUDGEMENTS = ("accurate", "generous", "severe", "inconsistent")
+RANK_ORDER = ("holds", "does_not_hold")
 
 
 class Base(DeclarativeBase):
@@ -54,6 +67,8 @@ class Component(Base):
     __table_args__ = (
         UniqueConstraint("series_id", "code"),
         CheckConstraint("max_mark >= 0", name="max_mark_not_negative"),
+        CheckConstraint("assessment_type IN ('examined', 'internally_assessed')", name="assessment_type_known"),
+        CheckConstraint("tolerance >= 0", name="tolerance_not_negative"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id"))
@@ -68,6 +83,10 @@ class Component(Base):
     status_codes: Mapped[list[ComponentStatusCode]] = relationship(
         order_by="ComponentStatusCode.code", cascade="all, delete-orphan"
     )
+    # examined (examiners' marks) or internally_assessed (centre marks, moderated); components.csv column.
+    assessment_type: Mapped[str] = mapped_column(String(24), default="examined", server_default="examined")
+    # The largest difference between centre and moderated mark not flagged on the review page; None: no tolerance.
+    tolerance: Mapped[int | None] = mapped_column(Integer)
 
     @property
     def label(self) -> Bilingual:
@@ -126,12 +145,17 @@ class Mark(Base):
     """The marks of one entry; ``version``/``moderated_version`` hold the sheet version of the last change.
 
     Recording the sheet version per field is what lets a stale save name the fields that changed meanwhile.
+    The centre's mark (internally assessed components) is kept apart from the examiner's, with its own version:
+    the number of times an import has changed it.
     """
 
     __tablename__ = "mark"
     __table_args__ = (
         CheckConstraint("examiner_mark >= 0", name="examiner_mark_not_negative"),
         CheckConstraint("moderated_mark >= 0", name="moderated_mark_not_negative"),
+        CheckConstraint("centre_mark >= 0", name="centre_mark_not_negative"),
+        CheckConstraint("centre_mark IS NULL OR centre_code IS NULL", name="centre_value_single"),
+        CheckConstraint("moderated_mark IS NULL OR moderated_code IS NULL", name="moderated_value_single"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), unique=True)
@@ -140,6 +164,11 @@ class Mark(Base):
     moderated_mark: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=0)
     moderated_version: Mapped[int] = mapped_column(Integer, default=0)
+    centre_mark: Mapped[int | None] = mapped_column(Integer)
+    centre_code: Mapped[str | None] = mapped_column(String(8))
+    centre_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The work-not-received code (config/moderation.toml), allowed only on a sample row whose work did not arrive.
+    moderated_code: Mapped[str | None] = mapped_column(String(8))
 
 
 class Allocation(Base):
@@ -164,20 +193,34 @@ class Allocation(Base):
 
 
 class AllocationCentre(Base):
-    """A centre allocated to an allocation; for moderators it also records the centre report's completion."""
+    """A centre allocated to an allocation (a moderator's centre report is a ModerationReport)."""
 
     __tablename__ = "allocation_centre"
     allocation_id: Mapped[int] = mapped_column(ForeignKey("allocation.id"), primary_key=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), primary_key=True)
-    report_completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ModerationSample(Base):
-    """An entry in a moderator's sample for its centre."""
+    """An entry in a moderator's sample for its centre: why it is there and whether the work arrived.
+
+    An entry is in at most one sample, so two moderators can never overwrite each other's moderated marks. A row
+    replaced by the moderator stays, pointing at its replacement, and needs no moderated mark.
+    """
 
     __tablename__ = "moderation_sample"
+    __table_args__ = (
+        UniqueConstraint("entry_id"),
+        CheckConstraint(
+            "reason IN ('generated', 'highest', 'lowest', 'additional', 'replacement')", name="reason_known"
+        ),
+        CheckConstraint("work IN ('received', 'not_received', 'incomplete')", name="work_known"),
+    )
     allocation_id: Mapped[int] = mapped_column(ForeignKey("allocation.id"), primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(16), default="generated", server_default="generated")
+    note: Mapped[str | None] = mapped_column(Text)
+    work: Mapped[str] = mapped_column(String(16), default="received", server_default="received")
+    replaced_by_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
 
 
 class TeamMembership(Base):
@@ -217,3 +260,46 @@ def component_label(series: Series, component: Component) -> Bilingual:
         return Bilingual(english)
     welsh = f"{series.title_cy or series.title} {component.title_cy or component.title} ({component.code})"
     return Bilingual(english, welsh)
+
+
+class ModerationReport(Base):
+    """A moderator's report on one centre: the judgement, rank order, comments (kept as typed) and its review.
+
+    ``version`` guards the centre's page (marks, sample and report) against stale saves; ``last_activity_at`` is
+    the moderator's latest change, for View Team.
+    """
+
+    __tablename__ = "moderation_report"
+    __table_args__ = (
+        UniqueConstraint("allocation_id", "centre_id"),
+        ForeignKeyConstraint(
+            ["allocation_id", "centre_id"], ["allocation_centre.allocation_id", "allocation_centre.centre_id"],
+            name="fk_moderation_report_allocation_centre",
+        ),
+        CheckConstraint("status IN ('draft', 'submitted', 'returned', 'accepted')", name="status_known"),
+        CheckConstraint(
+            "judgement IN ('accurate', 'generous', 'severe', 'inconsistent')", name="judgement_known"
+        ),
+        CheckConstraint("rank_order IN ('holds', 'does_not_hold')", name="rank_order_known"),
+        CheckConstraint("language IN ('en', 'cy')", name="language_known"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    allocation_id: Mapped[int] = mapped_column(Integer)
+    centre_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft", server_default="draft")
+    judgement: Mapped[str | None] = mapped_column(String(16))
+    rank_order: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(2))
+    assessment_comment: Mapped[str | None] = mapped_column(Text)
+    administration_comment: Mapped[str | None] = mapped_column(Text)
+    task_setting_comment: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The latest return or acceptance: by whom (tid/oid and the name they signed in with), when, and why.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewer_tenant_id: Mapped[str | None] = mapped_column(String(36))
+    reviewer_object_id: Mapped[str | None] = mapped_column(String(36))
+    reviewer_name: Mapped[str | None] = mapped_column(String(200))
+    return_note: Mapped[str | None] = mapped_column(Text)
+

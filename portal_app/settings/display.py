@@ -24,7 +24,8 @@ def masked_settings(settings: PortalSettings) -> list[tuple[str, str, str]]:
 
 _ATTRIBUTE_NAMES = {("session", "file_dir"): "session_file_dir", ("database", "url"): "database_url",
                    ("roles", "rules_file"): "roles_file", ("services", "file"): "services_file",
-                   ("documents", "folder"): "documents_folder"}
+                   ("documents", "folder"): "documents_folder",
+                   ("moderation", "rules_file"): "moderation_rules_file"}
 
 
 def _show(value: Any) -> str:

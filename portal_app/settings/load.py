@@ -119,6 +119,7 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
     roles_file = Path(typed("roles", "rules_file", str))
     services_file = Path(typed("services", "file", str))
     documents_folder = Path(typed("documents", "folder", str))
+    moderation_rules_file = Path(typed("moderation", "rules_file", str))
     return PortalSettings(
         external_url=typed("portal", "external_url", str),
         secret_key=typed("portal", "secret_key", str),
@@ -151,6 +152,8 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         graph_scopes=typed("roles", "graph_scopes", tuple),
         services_file=services_file if services_file.is_absolute() else PROJECT_ROOT / services_file,
         documents_folder=documents_folder if documents_folder.is_absolute() else PROJECT_ROOT / documents_folder,
+        moderation_rules_file=(moderation_rules_file if moderation_rules_file.is_absolute()
+                               else PROJECT_ROOT / moderation_rules_file),
         sources=dict(sources),
         client_cert_path=_path_text(typed("auth", "client_cert_path", str)),
         client_key_path=_path_text(typed("auth", "client_key_path", str)),

@@ -31,6 +31,7 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "PORTAL_CLIENT_KEY_PATH": ("auth", "client_key_path", "str"),
     "PORTAL_CLIENT_KEY_PASSPHRASE": ("auth", "client_key_passphrase", "str"),
     "PORTAL_TRUSTED_PROXY_HOPS": ("portal", "trusted_proxy_hops", "str"),
+    "PORTAL_MODERATION_FILE": ("moderation", "rules_file", "str"),
 }
 SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key"), ("auth", "client_key_passphrase")}
 
@@ -84,6 +85,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "documents": {
         "folder": "config/demo-documents",
     },
+    "moderation": {
+        "rules_file": "config/moderation.toml",
+    },
 }
 
 
@@ -128,6 +132,7 @@ class PortalSettings:
     graph_scopes: tuple[str, ...]
     services_file: Path
     documents_folder: Path
+    moderation_rules_file: Path
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # The certificate credential (instead of client_secret): certificate and key PEM files, or one combined PEM.
     client_cert_path: str = ""

@@ -89,7 +89,7 @@ def test_examiner_types_marks_with_the_keyboard_saves_a_draft_and_submits(page, 
     page.record.snap("emi-list-after-submit")
 
 
-def test_moderator_reviews_a_centre_sample_and_completes_the_report(page, portal, emu):
+def test_moderator_reviews_a_centre_sample_and_submits_the_report(page, portal, emu):
     sign_in_to_portal_with_chromium(page, portal, emu, MODERATOR, DEMO_PASSWORD)
     page.goto(portal.url + "/iamis/")
     expect(page.get_by_test_id("iamis-table")).to_be_visible()
@@ -97,7 +97,7 @@ def test_moderator_reviews_a_centre_sample_and_completes_the_report(page, portal
     page.locator("a[data-col=review]").first.click()
     expect(page.get_by_test_id("centres")).to_be_visible()
     page.record.snap("iamis-centres")
-    page.get_by_test_id("centres").locator("tbody a").first.click()
+    page.get_by_test_id("centres").locator("tbody th a").first.click()
     expect(page.get_by_role("heading", name=re.compile("^Centre "))).to_be_visible()
     page.record.snap("iamis-review")
     fields = page.locator("input.mark")
@@ -106,16 +106,19 @@ def test_moderator_reviews_a_centre_sample_and_completes_the_report(page, portal
     fields.first.click()
     page.keyboard.type("7")
     page.keyboard.press("Tab")
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_test_id("notice")).to_contain_text("Moderated marks saved")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Your changes were saved")
     page.record.snap("iamis-saved")
     for index in range(fields.count()):
         if not fields.nth(index).input_value():
             fields.nth(index).fill(str(10 + index))
-    page.get_by_role("button", name="Complete report").click()
-    expect(page.get_by_test_id("notice")).to_contain_text("report is complete")
+    page.get_by_label("Severe").check()
+    page.get_by_label("The rank order does not hold").check()
+    page.fill("#report-assessment_comment", "Marcio llym ar y cyfan.")
+    page.get_by_role("button", name="Submit report").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("The report was submitted")
     expect(page.get_by_test_id("read-only")).to_be_visible()
-    page.record.snap("iamis-report-complete")
+    page.record.snap("iamis-report-submitted")
 
 
 def test_examiner_opening_iamis_gets_a_403_page(page, portal, emu):

@@ -9,8 +9,10 @@ from portal_app.data.imports import import_allocations, import_components, impor
 from portal_app.data.models import Allocation, Entry, Series
 
 COMPONENTS = (
-    "series_code,series_title,component_code,component_title,max_mark,status_codes,agenda_document\n"
-    "JUN17,GCSE JUNE 2017,3000N1,WELSH LANGUAGE UNED 1 - LLAFAR,80,A=Absent;CF=Carried forward,agenda.pdf\n"
+    "series_code,series_title,component_code,component_title,max_mark,status_codes,agenda_document,"
+    "assessment_type\n"
+    "JUN17,GCSE JUNE 2017,3000N1,WELSH LANGUAGE UNED 1 - LLAFAR,80,A=Absent;CF=Carried forward,agenda.pdf,"
+    "internally_assessed\n"
 )
 ENTRIES = (
     "series_code,component_code,centre_number,centre_name,candidate_number,candidate_name,centre_mark\n"
@@ -65,6 +67,8 @@ def test_changed_name_counts_as_updated(session, tmp_path):
         ("JUN17,3000N1,68 101,Ysgol Un,0003,X,", "centre_number '68 101' is not"),
         ("JUN17,3000N1,68101,Ysgol Un,0003,X,81", "more than the maximum mark of 80"),
         ("JUN17,3000N1,68101,Ysgol Un,0003,X,-1", "centre_mark '-1' is not a whole number"),
+        ("JUN17,3000N1,68101,Ysgol Un,0003,X,W", "centre_mark 'W' is not a whole number from 0 to 10000 or one "
+                                                 "of the codes A, CF"),
         ("JUN17,3000N1,68101,Ysgol Un,0001,JONES Aled,", "repeats line 2"),
         ("JUN17,3000N1,68101", "same number of fields"),
     ],

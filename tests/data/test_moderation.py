@@ -1,25 +1,27 @@
-"""IAMIS on the demo data: the guide's table, sample review, moderated marks, centre reports, View Team."""
+"""IAMIS services on the demo data: the seed guide's table, a centre's sample and report, the work-not-received
+code, submission, and read-only once submitted (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 import pytest
 
 from portal_app.data.audit import Appointee, AuditContext, history
-from portal_app.data.errors import IncompleteSheet, InvalidMarks, NotFound, SheetLocked, StaleSheet
+from portal_app.data.errors import InvalidMarks, NotFound, StaleSheet
 from portal_app.data.marks import load_mark_sheet
-from portal_app.data.moderation import (
-    complete_centre_report,
-    load_centre_sample,
-    moderator_components,
-    save_moderated_marks,
-)
+from portal_app.data.moderation import centre_listing, moderator_components
+from portal_app.data.moderation_centre import moderator_centre
+from portal_app.data.moderation_errors import IncompleteReport, ReportLocked
+from portal_app.data.moderation_marks import CentreForm, save_centre
+from portal_app.data.moderation_reports import submit_report
+from portal_app.data.moderation_rules import ModerationRules
 from portal_app.data.seed import seed_demo
-from portal_app.data.teams import team_progress
 from tests.data.builders import ELERI, MORGAN, TENANT
 
 TOMOS = Appointee(TENANT, "33333333-3333-4333-8333-333333333333")
 PAT = Appointee(TENANT, "44444444-4444-4444-8444-444444444444")
 CTX = AuditContext("sess-m", "req-m")
+RULES = ModerationRules.load()
+REPORT = {"judgement": "severe", "rank_order": "does_not_hold", "assessment_comment": "Rhy llym.\r\nAil linell"}
 
 
 @pytest.fixture
@@ -34,6 +36,14 @@ def morgans(session):
     return row
 
 
+def save(session, form: CentreForm, version: int, centre: str = "68101") -> int:
+    return save_centre(session, morgans(session).allocation_id, MORGAN, centre, form, version, CTX, RULES, "NR")
+
+
+def all_marks(view, value: str = "40") -> dict[str, str]:
+    return {str(row.entry_id): value for row in view.active_rows}
+
+
 def test_moderator_table_matches_the_seed_guide(seeded):
     row = morgans(seeded)
     assert row.label == "GCSE JUNE 2017 WELSH LANGUAGE UNED 1 - LLAFAR (3000N1)"
@@ -42,68 +52,93 @@ def test_moderator_table_matches_the_seed_guide(seeded):
     assert (row.total_entered, row.total_cf_abs, row.total_with_new_marks) == (506, 0, 506)
 
 
-def test_review_saves_moderated_marks_beside_centre_marks_and_completes_the_report(seeded):
-    row = morgans(seeded)
-    sample = load_centre_sample(seeded, row.allocation_id, MORGAN, "68101")
-    assert len(sample.rows) == 12 and all(r.centre_value.mark is not None for r in sample.rows)
-    with pytest.raises(IncompleteSheet):
-        complete_centre_report(seeded, row.allocation_id, MORGAN, "68101", sample.version, CTX)
-    values = {r.entry_id: str(r.centre_value.mark) for r in sample.rows}
-    version = save_moderated_marks(seeded, row.allocation_id, MORGAN, "68101", values, sample.version, CTX)
-    complete_centre_report(seeded, row.allocation_id, MORGAN, "68101", version, CTX)
+def test_centre_marks_and_codes_are_counted_from_the_centre_columns(seeded):
+    (tomos,) = moderator_components(seeded, TOMOS)
+    assert (tomos.total_entered, tomos.total_cf_abs, tomos.total_with_new_marks) == (84, 2, 82)
+
+
+def test_saving_marks_work_and_report_then_submitting_counts_the_report(seeded):
+    view = moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, "68101")
+    assert len(view.rows) == 12 and view.report.status == "draft" and view.version == 0
+    with pytest.raises(IncompleteReport) as refused:
+        submit_report(seeded, view.allocation_id, MORGAN, "68101", 0, CTX, RULES)
+    assert len(refused.value.missing) == 12 and set(refused.value.missing_fields) == {
+        "judgement", "rank_order", "assessment_comment"}
+    version = save(seeded, CentreForm(marks=all_marks(view), report=REPORT), 0)
+    submit_report(seeded, view.allocation_id, MORGAN, "68101", version, CTX, RULES)
     seeded.commit()
     after = morgans(seeded)
     assert (after.total_reports_completed, after.review_remaining) == (1, 62)
-    assert history(seeded, "entry", sample.rows[0].entry_id)[0].field == "moderated_mark"
-    with pytest.raises(SheetLocked):
-        save_moderated_marks(seeded, row.allocation_id, MORGAN, "68101", values, version + 1, CTX)
+    report = moderator_centre(seeded, view.allocation_id, MORGAN, "68101").report
+    assert report.status == "submitted" and report.assessment_comment == "Rhy llym.\nAil linell"
+    assert history(seeded, "entry", view.rows[0].entry_id)[0].field == "moderated_mark"
+    assert [line.status for line in centre_listing(seeded, view.allocation_id)][:2] == ["submitted", "draft"]
+    with pytest.raises(ReportLocked):
+        save(seeded, CentreForm(marks=all_marks(view, "41")), version + 1)
 
 
-@pytest.mark.parametrize("raw", ["81", "A", "-2", "1.5"])
-def test_moderated_mark_must_be_a_whole_number_within_the_maximum(seeded, raw):
-    row = morgans(seeded)
-    sample = load_centre_sample(seeded, row.allocation_id, MORGAN, "68101")
+def test_a_sample_row_whose_work_did_not_arrive_takes_the_code_and_the_report_can_be_submitted(seeded):
+    view = moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, "68101")
+    first = str(view.rows[0].entry_id)
     with pytest.raises(InvalidMarks) as refused:
-        save_moderated_marks(seeded, row.allocation_id, MORGAN, "68101", {sample.rows[0].entry_id: raw}, 0, CTX)
-    assert "0 to 80" in refused.value.errors[sample.rows[0].entry_id] or "maximum" in str(refused.value.errors)
+        save(seeded, CentreForm(marks={**all_marks(view), first: "NR"}), 0)
+    assert "only for work that was not received" in refused.value.errors[int(first)]
+    version = save(seeded, CentreForm(marks={**all_marks(view), first: "nr"}, work={first: "incomplete"},
+                                      report=REPORT), 0)
+    submit_report(seeded, view.allocation_id, MORGAN, "68101", version, CTX, RULES)
+    row = moderator_centre(seeded, view.allocation_id, MORGAN, "68101").rows[0]
+    assert (row.moderated.code, row.work, row.difference) == ("NR", "incomplete", None)
 
 
-def test_stale_moderation_save_is_refused(seeded):
-    row = morgans(seeded)
-    first = load_centre_sample(seeded, row.allocation_id, MORGAN, "68101").rows[0].entry_id
-    save_moderated_marks(seeded, row.allocation_id, MORGAN, "68101", {first: "10"}, 0, CTX)
+@pytest.mark.parametrize("raw", ["81", "A", "-2", "1.5", "CF"])
+def test_moderated_mark_must_be_a_whole_number_within_the_maximum(seeded, raw):
+    view = moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, "68101")
+    with pytest.raises(InvalidMarks) as refused:
+        save(seeded, CentreForm(marks={str(view.rows[0].entry_id): raw}), 0)
+    assert view.rows[0].entry_id in refused.value.errors
+
+
+def test_differences_and_tolerance_summary(seeded):
+    view = moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, "68101")
+    marks = {str(row.entry_id): str(row.centre_value.mark) for row in view.rows}
+    low, high = view.rows[0], view.rows[1]
+    marks[str(low.entry_id)] = str(low.centre_value.mark - 6) if low.centre_value.mark >= 6 else "0"
+    marks[str(high.entry_id)] = str(min(80, high.centre_value.mark + 2))
+    save(seeded, CentreForm(marks=marks), 0)
+    view = moderator_centre(seeded, view.allocation_id, MORGAN, "68101")
+    summary = view.summary
+    assert summary.compared == 12 and summary.within == 11 and summary.largest == view.rows[0].difference
+    assert view.outside_tolerance(view.rows[0]) and not view.outside_tolerance(view.rows[2])
+    assert summary.mean == pytest.approx(sum(r.difference for r in view.rows) / 12)
+
+
+def test_stale_save_is_refused_with_the_conflicting_mark(seeded):
+    view = moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, "68101")
+    first = view.rows[0].entry_id
+    save(seeded, CentreForm(marks={str(first): "10"}), 0)
     with pytest.raises(StaleSheet) as stale:
-        save_moderated_marks(seeded, row.allocation_id, MORGAN, "68101", {first: "11"}, 0, CTX)
-    assert stale.value.conflicts == {first: 10}
+        save(seeded, CentreForm(marks={str(first): "11"}), 0)
+    assert stale.value.conflicts == {first: "10"}
 
 
-@pytest.mark.parametrize("centre", ["68107", "00000", "68101' OR 1=1"])
+def test_a_centres_version_is_its_own(seeded):
+    view = moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, "68101")
+    save(seeded, CentreForm(marks={str(view.rows[0].entry_id): "10"}), 0)
+    other = moderator_centre(seeded, view.allocation_id, MORGAN, "68102")
+    assert save(seeded, CentreForm(marks={str(other.rows[0].entry_id): "10"}), 0, centre="68102") == 1
+
+
+@pytest.mark.parametrize("centre", ["68107", "00000", "68101' OR 1=1", "x" * 40])
 def test_centre_not_on_the_allocation_is_not_found(seeded, centre):
-    row = morgans(seeded)
     with pytest.raises(NotFound):
-        load_centre_sample(seeded, row.allocation_id, MORGAN, centre)
+        moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, centre)
 
 
 def test_examiner_cannot_open_a_moderator_allocation_nor_the_reverse(seeded):
     row = morgans(seeded)
     with pytest.raises(NotFound):
-        load_centre_sample(seeded, row.allocation_id, ELERI, "68101")
+        moderator_centre(seeded, row.allocation_id, ELERI, "68101")
     with pytest.raises(NotFound):
         load_mark_sheet(seeded, row.allocation_id, MORGAN)
-
-
-def test_principal_sees_team_leader_and_moderator_progress(seeded):
-    progress = team_progress(seeded, PAT)
-    assert {(p.email, p.leader) for p in progress} == {
-        ("teamleader@wjec-appointees.co.uk", PAT),
-        ("moderator@wjec-appointees.co.uk", TOMOS),
-    }
-    morgan = next(p for p in progress if p.member == MORGAN)
-    assert (morgan.sample_cands, morgan.review_remaining, morgan.entered) == (74, 74, 506)
-
-
-def test_team_leader_sees_members_but_cannot_open_their_sample(seeded):
-    assert [p.member for p in team_progress(seeded, TOMOS)] == [MORGAN]
-    assert team_progress(seeded, MORGAN) == []
     with pytest.raises(NotFound):
-        load_centre_sample(seeded, morgans(seeded).allocation_id, TOMOS, "68101")
+        moderator_centre(seeded, row.allocation_id, TOMOS, "68101")  # a leader reviews, never enters marks
