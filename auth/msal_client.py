@@ -8,6 +8,7 @@ forwards to the cache of the session being served (a context variable), and refu
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -61,6 +62,18 @@ def bound_token_cache(serialized: str | None = None) -> Iterator[msal.Serializab
         yield cache
     finally:
         _current_cache.reset(token)
+
+
+def id_token_in(serialized: str) -> str | None:
+    """The raw ID token kept in a serialized MSAL token cache (the latest one MSAL stored), or None."""
+    try:
+        entries = json.loads(serialized).get("IdToken") or {}
+    except (ValueError, AttributeError):
+        return None
+    tokens = [entry.get("secret") for entry in entries.values() if isinstance(entry, dict)] if isinstance(
+        entries, dict) else []
+    tokens = [token for token in tokens if isinstance(token, str) and token]
+    return tokens[-1] if tokens else None
 
 
 class MsalClient:

@@ -12,10 +12,17 @@ from typing import Protocol
 
 import redis
 from cachelib.file import FileSystemCache
+from cachelib.serializers import JSONSerializer
 
 
 class StoreUnavailable(Exception):
     """The store did not answer; callers turn this into a 503, never a 500."""
+
+
+class JsonFileSystemCache(FileSystemCache):
+    """cachelib's file cache with JSON instead of its default pickle: a file someone planted is data, never code."""
+
+    serializer = JSONSerializer()
 
 
 class ExpiringStore(Protocol):
@@ -57,7 +64,7 @@ class FileStore:
 
     def __init__(self, folder: Path, prefix: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._cache = FileSystemCache(str(folder), threshold=5000, mode=0o600)
+        self._cache = JsonFileSystemCache(str(folder), threshold=5000, mode=0o600)
         self._prefix = prefix
         self._folder = folder
 

@@ -2,8 +2,10 @@
 
 Flask-Session keeps the session itself; beside it the backend holds the sign-in flow records and the index of
 sessions by the authority's ``sid`` and by user, which front-channel logout and "sign out everywhere" use to
-end sessions in other browsers. The stock interfaces are extended in two ways: a store that does not answer
-gives a 503 "try again" page instead of a 500, and stored data that cannot be decoded gives a fresh session.
+end sessions in other browsers. The stock interfaces are extended: a store that does not answer gives a 503
+"try again" page instead of a 500, stored data that cannot be decoded gives a fresh session, and stored data is
+only ever decoded as data (msgpack in Redis, JSON in files), never unpickled: Flask-Session 0.8 falls back to
+``pickle.loads``, and cachelib's file cache pickles, so whoever could write a session key would run code here.
 """
 
 from __future__ import annotations
@@ -12,18 +14,18 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import msgspec
 import redis
-from cachelib.file import FileSystemCache
 from flask import Flask, current_app, g, request
 from flask.sessions import SessionMixin
 from flask_babel import gettext as _
-from flask_session.base import ServerSideSessionInterface
+from flask_session.base import Serializer, ServerSideSessionInterface
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
 from auth import user_session
 from auth.session_index import FileSessionIndex, RedisSessionIndex, sid_key, user_key, username_key
-from auth.stores import ExpiringStore, FileStore, RedisStore, StoreUnavailable
+from auth.stores import ExpiringStore, FileStore, JsonFileSystemCache, RedisStore, StoreUnavailable
 from auth.tokens import Identity
 from portal_app.redis_connect import is_cluster, redis_client
 from portal_app.settings import PortalSettings
@@ -34,6 +36,20 @@ from portal_app.web.health import add_readiness_check
 log = logging.getLogger(__name__)
 SESSION_KEY_PREFIX = "portal:session:"
 EXTENSION = "portal.session_backend"
+
+
+class StrictMsgpackSerializer(Serializer):
+    """msgpack maps only, with no fallback: the stored bytes are data (Flask-Session's own ends in pickle.loads)."""
+
+    def __init__(self) -> None:
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(type=dict)
+
+    def encode(self, session) -> bytes:
+        return self._encoder.encode(dict(session))
+
+    def decode(self, serialized_data: bytes) -> dict:
+        return self._decoder.decode(serialized_data)  # msgspec errors: discarded as undecodable by the mixin
 
 
 class _ResilientMixin:
@@ -66,6 +82,7 @@ class PortalRedisSessionInterface(_ResilientMixin, RedisSessionInterface):
         # Flask-Session insists on a plain ``Redis``; a RedisCluster client serves the same get/set/delete.
         self.client = client
         ServerSideSessionInterface.__init__(self, app, **kwargs)
+        self.serializer = StrictMsgpackSerializer()
 
 
 class PortalFileSessionInterface(_ResilientMixin, CacheLibSessionInterface):
@@ -80,7 +97,7 @@ class SessionBackend:
     index: RedisSessionIndex | FileSessionIndex
     index_ttl_seconds: int
     redis: object | None = None
-    files: FileSystemCache | None = None
+    files: JsonFileSystemCache | None = None
 
     def rotate_and_index(self, session: SessionMixin, identity: Identity) -> None:
         """Give the freshly signed-in session a new id (the old one is deleted) and index it by sid and user."""
@@ -184,7 +201,7 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
     else:
         folder = settings.session_file_dir
         folder.mkdir(parents=True, exist_ok=True)
-        cache = FileSystemCache(str(folder), threshold=10000, mode=0o600)
+        cache = JsonFileSystemCache(str(folder), threshold=10000, mode=0o600)
         app.session_interface = PortalFileSessionInterface(app, client=cache, **kwargs)
         chosen = SessionBackend(FileStore(folder / "flows", "flow:"), FileSessionIndex(folder / "index"), index_ttl,
                                 files=cache)

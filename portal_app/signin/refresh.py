@@ -23,7 +23,7 @@ def refresh_if_due(user: dict, now: float) -> bool:
         return True
     services = identity_services()
     try:
-        refreshed = refresh_tokens(services.msal.app, user_session.token_cache(session), user=user,
+        refreshed = refresh_tokens(services.msal.app, user_session.token_cache(session, services.sealer), user=user,
                                    scopes=list(services.settings.graph_scopes), validate=services.sign_in().validate)
         decision = decide_roles(refreshed.claims, refreshed.token_cache)
     except AuthorityUnavailable as exc:
@@ -37,7 +37,8 @@ def refresh_if_due(user: dict, now: float) -> bool:
                  extra={"event": "token_refresh", "outcome": "ended", "tid": user["tid"], "oid": user["oid"]})
         session.clear()
         return False
-    user_session.refreshed(session, token_cache=refreshed.token_cache, roles=decision.to_session(), now=now)
+    user_session.refreshed(session, token_cache=refreshed.token_cache, sealer=services.sealer,
+                           roles=decision.to_session(), now=now)
     log.info("tokens refreshed", extra={"event": "token_refresh", "outcome": "success",
                                         "tid": user["tid"], "oid": user["oid"]})
     return True

@@ -15,6 +15,7 @@ from auth.errors import AuthError
 from auth.flow_state import SignInFlows
 from auth.http import authority_session
 from auth.msal_client import MsalClient
+from auth.sealing import Sealer
 from auth.signin import SignIn, SignInConfig
 from auth.stores import ExpiringStore
 from auth.tokens import JwksCache
@@ -26,8 +27,10 @@ EXTENSION = "portal.identity"
 
 
 class IdentityServices:
-    def __init__(self, settings: PortalSettings, flow_store: ExpiringStore) -> None:
+    def __init__(self, settings: PortalSettings, flow_store: ExpiringStore, secret_key: str | bytes) -> None:
         self.settings = settings
+        # The MSAL token cache is sealed in the session under a key derived from the secret key (auth.sealing).
+        self.sealer = Sealer(secret_key, purpose="token cache")
         self.http = authority_session(settings.http_timeout_seconds, settings.ca_bundle or None)
         instrument_http(self.http)
         self.msal = MsalClient(authority=settings.authority, client_id=settings.client_id,
@@ -71,7 +74,7 @@ class IdentityServices:
 
 
 def init_app(app: Flask, settings: PortalSettings, flow_store: ExpiringStore) -> None:
-    services = app.extensions[EXTENSION] = IdentityServices(settings, flow_store)
+    services = app.extensions[EXTENSION] = IdentityServices(settings, flow_store, app.config["SECRET_KEY"])
     add_readiness_check(app, "authority", services.problem)
 
 

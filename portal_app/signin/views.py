@@ -83,7 +83,8 @@ def callback():
         return redirect(sign_in_page(exc.next_path), code=303)
     # Roles are decided before the session starts: a Graph failure on overage leaves nobody half signed in.
     decision = decide_roles(signed_in.claims, signed_in.token_cache)
-    user_session.start(session, signed_in.identity, token_cache=signed_in.token_cache, now=clock.now(),
+    user_session.start(session, signed_in.identity, token_cache=signed_in.token_cache,
+                       sealer=identity_services().sealer, now=clock.now(),
                        login_hint=signed_in.claims.get("login_hint"), roles=decision.to_session())
     backend().rotate_and_index(session, signed_in.identity)
     log.info("sign-in succeeded", extra={"event": "sign_in", "outcome": "success",
