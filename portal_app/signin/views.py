@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from auth import user_session
 from auth.redirects import next_destination
-from auth.session_index import sid_key, user_key
+from auth.session_index import sid_key
 from auth.signin import SilentSignInFailed
 from portal_app.signin.backend import backend
 from portal_app.signin.gate import login_required, require_csrf
@@ -120,7 +120,7 @@ def sign_out_everywhere():
     """End every portal session of this user, in every browser, then sign out here."""
     require_csrf(_("This sign-out form has expired. Please try again."))
     user = g.user
-    ended = backend().end_indexed(user_key(user["tid"], user["oid"]), keep=session.sid)
+    ended = backend().end_everywhere(user["tid"], user["oid"], now=clock.now(), keep=session.sid)
     log.info("signed out everywhere", extra={"event": "sign_out", "via": "everywhere", "sessions": ended,
                                              "tid": user["tid"], "oid": user["oid"]})
     return _finish_sign_out(user)
