@@ -47,6 +47,7 @@ class SignedIn:
     claims: dict
     token_cache: str
     next_path: str
+    previous_session: str | None = None  # the portal session this browser had at /login: end it now
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class SignIn:
         self._config = config
 
     def begin(self, *, next_path: str, browser_secret: str, login_hint: str | None = None,
-              prompt: str | None = None) -> str:
+              prompt: str | None = None, previous_session: str | None = None) -> str:
         """Store a new flow bound to the browser and return the authority's authorize URL."""
         try:
             flow = self._msal.app.initiate_auth_code_flow(
@@ -87,7 +88,7 @@ class SignIn:
         except (ValueError, *_AUTHORITY_FAILURES) as exc:
             raise AuthorityUnavailable(f"could not prepare the authorize request: {exc}") from exc
         self._flows.start(flow, browser_secret=browser_secret, next_path=next_path,
-                          silent=prompt == "none")
+                          silent=prompt == "none", previous_session=previous_session)
         return flow["auth_uri"]
 
     def complete(self, auth_response: dict, *, browser_secret: str | None) -> SignedIn:
@@ -127,7 +128,8 @@ class SignIn:
                 raise InvalidToken("the token response has no id_token")
             claims = self.validate(id_token, nonce=_nonce_sent(pending.flow))
             return SignedIn(identity=identity_from_claims(claims), claims=claims,
-                            token_cache=cache.serialize(), next_path=pending.next_path)
+                            token_cache=cache.serialize(), next_path=pending.next_path,
+                            previous_session=pending.previous_session)
 
     def validate(self, id_token: str, nonce: str | None = None) -> dict:
         """Every check of issue 2 on ``id_token`` (also used for ID tokens from a refresh, without nonce)."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from flask import Response, current_app, redirect, request
+from flask import Response, current_app, redirect, request, session
 
 from auth.flow_state import new_browser_secret
 from auth.redirects import next_destination
+from portal_app.signin.backend import loaded_session_id
 from portal_app.signin.services import identity_services
 from portal_app.web.cookies import cookie_name, forget_cookie, set_cookie
 
@@ -35,8 +36,10 @@ def redirect_to_authority(next_path: str, *, login_hint: str | None = None, prom
     browser_secret = request.cookies.get(flow_cookie_name()) or ""
     if not (40 <= len(browser_secret) <= 60):
         browser_secret = new_browser_secret()
+    # The session this browser has now ends when the new one starts (the callback cannot see its cookie).
     auth_uri = identity_services().sign_in().begin(next_path=next_path, browser_secret=browser_secret,
-                                                   login_hint=login_hint, prompt=prompt)
+                                                   login_hint=login_hint, prompt=prompt,
+                                                   previous_session=loaded_session_id(session))
     response = redirect(auth_uri, code=302)
     # Cross-site: Microsoft's form_post back to the callback is a cross-site POST, which would not carry a
     # Lax cookie.

@@ -87,6 +87,8 @@ def callback():
                        sealer=identity_services().sealer, now=clock.now(),
                        login_hint=signed_in.claims.get("login_hint"), roles=decision.to_session())
     backend().rotate_and_index(session, signed_in.identity)
+    if signed_in.previous_session and signed_in.previous_session != session.sid:
+        backend().end([signed_in.previous_session])  # ASVS 7.2.4: signing in again ends the session before
     log.info("sign-in succeeded", extra={"event": "sign_in", "outcome": "success",
                                          "tid": signed_in.identity.tenant_id,
                                          "oid": signed_in.identity.object_id,
