@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.permissions import Permission
-from portal_app.data.access import own_allocation
+from portal_app.data.access import own_allocation, sheet_fields
 from portal_app.data.errors import DataError, IncompleteSheet, InvalidMarks, StaleSheet
 from portal_app.data.marks import list_examiner_components, load_mark_sheet, save_marks, submit_sheet
 from portal_app.database import db_session
@@ -60,7 +60,7 @@ def _flash_notice() -> str | None:
 def save(allocation_id: str):
     """Save a draft or submit; every refusal re-renders the sheet with what the user typed."""
     if g.get("user") is None:
-        return stash_and_sign_in(request.path)
+        return stash_and_sign_in(request.path, sheet_fields(db_session(), allocation_id))
     return _save_signed_in(allocation_id)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.permissions import Permission, work_as_choices
-from portal_app.data.access import own_allocation
+from portal_app.data.access import own_allocation, sheet_fields
 from portal_app.data.errors import DataError, IncompleteSheet, InvalidMarks, StaleSheet
 from portal_app.data.models import AllocationCentre, Candidate, Centre, Entry, Mark, ModerationSample
 from portal_app.data.moderation import (
@@ -100,7 +100,7 @@ def review(allocation_id: str, centre_number: str):
 def save_review(allocation_id: str, centre_number: str):
     """Save moderated marks, or complete the centre's report."""
     if g.get("user") is None:
-        return stash_and_sign_in(request.path)
+        return stash_and_sign_in(request.path, sheet_fields(db_session(), allocation_id, centre_number))
     return _save_review_signed_in(allocation_id, centre_number)
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 from auth.problems import GUID, ConfigProblem
 from portal_app.redis_connect import redis_url_problem
 
@@ -23,7 +25,7 @@ def check_settings(settings: PortalSettings) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for check in (_check_external_url, _check_secret_key, _check_authority, _check_client,
                   _check_tenants, _check_numbers, _check_session_store, _check_database, _check_roles,
-                  _check_silent_paths):
+                  _check_silent_paths, _check_rate_limits):
         problems.extend(check(settings))
     return problems
 
@@ -115,7 +117,29 @@ def _check_session_store(s: PortalSettings) -> list[ConfigProblem]:
     if not s.redis_url and not s.dev_mode:
         return [_problem(s, "session.redis_url", "file sessions only work for one process on one machine",
                          "set REDIS_URL, or run in dev mode (PORTAL_DEV_MODE=1) on a laptop")]
+    if s.anonymous_redis_url and not s.redis_url:
+        return [_problem(s, "session.anonymous_redis_url", "set without REDIS_URL",
+                         "set REDIS_URL too, or unset PORTAL_ANONYMOUS_REDIS_URL")]
+    problem = redis_url_problem(s.anonymous_redis_url) if s.anonymous_redis_url else None
+    if problem:
+        return [_problem(s, "session.anonymous_redis_url", problem, "use a Redis URL, as for REDIS_URL")]
     return []
+
+
+def _check_rate_limits(s: PortalSettings) -> list[ConfigProblem]:
+    problems = []
+    for key, value in (("limits.login", s.login_rate_limit), ("limits.anonymous_posts", s.anonymous_post_rate_limit)):
+        try:
+            parsed = parse_many(value)
+        except ValueError:
+            parsed = []
+        if not parsed:
+            problems.append(_problem(s, key, f"{value!r} is not a rate limit",
+                                     'write it as "N per minute", several joined by ";", e.g. "10 per minute; 60 '
+                                     'per hour"'))
+    if not s.rate_limit_key_prefix:
+        problems.append(_problem(s, "limits.key_prefix", "the prefix is empty", 'use "portal:anon:limits"'))
+    return problems
 
 
 def _check_silent_paths(s: PortalSettings) -> list[ConfigProblem]:

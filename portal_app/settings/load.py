@@ -150,5 +150,12 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         graph_scopes=typed("roles", "graph_scopes", tuple),
         services_file=services_file if services_file.is_absolute() else PROJECT_ROOT / services_file,
         documents_folder=documents_folder if documents_folder.is_absolute() else PROJECT_ROOT / documents_folder,
+        metrics_token=typed("portal", "metrics_token", str),
+        extra_hosts=tuple(h.lower() for h in typed("portal", "extra_hosts", tuple)),
+        allow_loopback_authority=typed("auth", "allow_loopback_authority", bool),
+        anonymous_redis_url=typed("session", "anonymous_redis_url", str),
+        login_rate_limit=typed("limits", "login", str),
+        anonymous_post_rate_limit=typed("limits", "anonymous_posts", str),
+        rate_limit_key_prefix=typed("limits", "key_prefix", str),
         sources=dict(sources),
     )

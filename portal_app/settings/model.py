@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from auth.problems import ConfigProblem
 
@@ -27,8 +28,13 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "PORTAL_GRAPH_URL": ("roles", "graph_base_url", "str"),
     "PORTAL_SERVICES_FILE": ("services", "file", "str"),
     "PORTAL_DOCUMENTS_FOLDER": ("documents", "folder", "str"),
+    "PORTAL_METRICS_TOKEN": ("portal", "metrics_token", "str"),
+    "PORTAL_ALLOW_LOOPBACK_AUTHORITY": ("auth", "allow_loopback_authority", "bool"),
+    "PORTAL_ANONYMOUS_REDIS_URL": ("session", "anonymous_redis_url", "str"),
+    "PORTAL_LOGIN_RATE_LIMIT": ("limits", "login", "str"),
+    "PORTAL_ANONYMOUS_POST_RATE_LIMIT": ("limits", "anonymous_posts", "str"),
 }
-SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key")}
+SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key"), ("portal", "metrics_token")}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "portal": {
@@ -38,6 +44,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "appointee_domains": ["wjec-appointees.co.uk"],
         "support_contact": "the WJEC appointee support team (appointees@wjec.co.uk)",
         "trusted_proxy_hops": 0,
+        "metrics_token": "",
+        "extra_hosts": [],
     },
     "auth": {
         "authority": "",
@@ -50,6 +58,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "flow_lifetime_seconds": 600,
         "clock_skew_seconds": 300,
         "required_auth_context": "",
+        "allow_loopback_authority": False,
     },
     "session": {
         "redis_url": "",
@@ -60,6 +69,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "silent_sign_in_paths": ["/"],
         "silent_retry_minutes": 5,
         "refresh_minutes": 30,
+        "anonymous_redis_url": "",
     },
     "database": {
         "url": "",
@@ -74,6 +84,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "documents": {
         "folder": "config/demo-documents",
+    },
+    "limits": {
+        "login": "30 per minute; 300 per hour",
+        "anonymous_posts": "10 per minute; 60 per hour",
+        "key_prefix": "portal:anon:limits",
     },
 }
 
@@ -122,11 +137,34 @@ class PortalSettings:
     graph_scopes: tuple[str, ...]
     services_file: Path
     documents_folder: Path
+    metrics_token: str = ""
+    extra_hosts: tuple[str, ...] = ()
+    allow_loopback_authority: bool = False
+    anonymous_redis_url: str = ""
+    login_rate_limit: str = DEFAULTS["limits"]["login"]
+    anonymous_post_rate_limit: str = DEFAULTS["limits"]["anonymous_posts"]
+    rate_limit_key_prefix: str = DEFAULTS["limits"]["key_prefix"]
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def uses_https(self) -> bool:
         return self.external_url.startswith("https://")
+
+    @property
+    def external_host(self) -> str:
+        """The host name users type (no port): the one Host the portal answers (besides ``extra_hosts``)."""
+        return urlsplit(self.external_url).hostname or ""
+
+    @property
+    def external_origin(self) -> str:
+        """``scheme://host[:port]`` of the external URL: what a same-origin browser sends as ``Origin``."""
+        scheme, _, rest = self.external_url.partition("://")
+        return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
+
+    @property
+    def anonymous_store_url(self) -> str:
+        """Where sign-in flows, kept marks and rate-limit counters live: their own Redis, else the sessions'."""
+        return self.anonymous_redis_url or self.redis_url
 
     @property
     def redirect_uri(self) -> str:

@@ -1,11 +1,15 @@
 """Where sessions live, chosen once per app: Redis (several processes, production) or files (one laptop).
 
-Flask-Session keeps the session itself; beside it the backend holds the sign-in flow records and the index of
-sessions by the authority's ``sid`` and by user, which front-channel logout and "sign out everywhere" use to
-end sessions in other browsers. The stock interfaces are extended: a store that does not answer gives a 503
-"try again" page instead of a 500, stored data that cannot be decoded gives a fresh session, and stored data is
-only ever decoded as data (msgpack in Redis, JSON in files), never unpickled: Flask-Session 0.8 falls back to
-``pickle.loads``, and cachelib's file cache pickles, so whoever could write a session key would run code here.
+Flask-Session keeps the session itself; beside it the backend holds the index of sessions by the authority's
+``sid`` and by user, which front-channel logout and "sign out everywhere" use to end sessions in other
+browsers, and the records anonymous visitors cause (sign-in flows, marks kept across a sign-in): those live
+apart from sessions, under ``portal:anon:`` in their own Redis when PORTAL_ANONYMOUS_REDIS_URL names one,
+so no anonymous traffic can fill the memory that sessions need.
+
+The stock interfaces are extended: a store that does not answer gives a 503 "try again" page instead of a
+500, stored data that cannot be decoded gives a fresh session, and stored data is only ever decoded as data
+(msgpack in Redis, JSON in files), never unpickled: Flask-Session 0.8 falls back to ``pickle.loads``, and
+cachelib's file cache pickles, so whoever could write a session key would run code here.
 Every write and every end goes through ``auth.session_records``, so a session ended while requests race it
 stays ended (no write re-creates it) on both backends.
 """
@@ -38,6 +42,7 @@ from portal_app.web.health import add_readiness_check
 
 log = logging.getLogger(__name__)
 SESSION_KEY_PREFIX = "portal:session:"
+ANONYMOUS_PREFIX = "portal:anon:"
 EXTENSION = "portal.session_backend"
 
 
@@ -152,10 +157,12 @@ class SessionBackend:
     """The session store with its flow store and session index, all of one kind (Redis or files)."""
 
     flows: ExpiringStore
+    stash: ExpiringStore
     index: RedisSessionIndex | FileSessionIndex
     index_ttl_seconds: int
     records: RedisSessionRecords | FileSessionRecords
     redis: object | None = None
+    anonymous_redis: object | None = None  # where flows, kept marks and rate limits live (may be ``redis``)
 
     def rotate_and_index(self, session: SessionMixin, identity: Identity) -> None:
         """Give the freshly signed-in session a new id (the old one is deleted) and index it by sid and user."""
@@ -196,10 +203,11 @@ class SessionBackend:
         """None when the session store answers, else what is wrong (for /readyz)."""
         try:
             if self.redis is not None:
-                try:
-                    self.redis.ping()
-                except redis.RedisError as exc:
-                    raise StoreUnavailable(f"redis: {exc}") from exc
+                for client in {id(c): c for c in (self.redis, self.anonymous_redis) if c is not None}.values():
+                    try:
+                        client.ping()
+                    except redis.RedisError as exc:
+                        raise StoreUnavailable(f"redis: {exc}") from exc
             else:
                 self.flows.ping()
         except StoreUnavailable as exc:
@@ -250,16 +258,19 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
     index_ttl = settings.absolute_lifetime_hours * 3600 + 600
     if settings.redis_url:
         client = redis_client(settings.redis_url)
+        anonymous = redis_client(settings.anonymous_redis_url) if settings.anonymous_redis_url else client
         app.session_interface = PortalRedisSessionInterface(app, client=client, **kwargs)
-        chosen = SessionBackend(RedisStore(client, "portal:flow:"), RedisSessionIndex(client), index_ttl,
-                                records=app.session_interface.records, redis=client)
+        chosen = SessionBackend(RedisStore(anonymous, ANONYMOUS_PREFIX + "flow:"),
+                                RedisStore(anonymous, ANONYMOUS_PREFIX + "stash:"), RedisSessionIndex(client),
+                                index_ttl, records=app.session_interface.records, redis=client,
+                                anonymous_redis=anonymous)
     else:
         folder = settings.session_file_dir
         folder.mkdir(parents=True, exist_ok=True)
         records = FileSessionRecords(folder)
         app.session_interface = PortalFileSessionInterface(app, records, **kwargs)
-        chosen = SessionBackend(FileStore(folder / "flows", "flow:"), FileSessionIndex(folder / "index"), index_ttl,
-                                records=records)
+        chosen = SessionBackend(FileStore(folder / "flows", "flow:"), FileStore(folder / "stash", "stash:"),
+                                FileSessionIndex(folder / "index"), index_ttl, records=records)
     app.extensions[EXTENSION] = chosen
     app.before_request(_refuse_while_store_down)
     add_readiness_check(app, "session_store", chosen.problem)

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from portal_app import create_app
 from portal_app.signin.backend import SESSION_KEY_PREFIX
-from tests.portal_app.conftest import SignInActions, portal_test_config
+from tests.portal_app.conftest import UNLIMITED, SignInActions, portal_test_config
 from tests.portal_app.conftest_data import TEAM_LEADER
 
 ITERATIONS = 30
@@ -34,7 +34,8 @@ ENDINGS = ("logout", "everywhere", "front-channel")
 def served(request, tmp_path, redis_url, entra):
     """The portal on either backend, served over HTTP by a threaded server; (app, base URL, stored(sid))."""
     use_redis = request.param == "redis"
-    app = create_app(portal_test_config(tmp_path, redis_url if use_redis else None))
+    app = create_app(portal_test_config(tmp_path, redis_url if use_redis else None, limits=UNLIMITED,
+                                        portal={"extra_hosts": ["127.0.0.1"]}))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
