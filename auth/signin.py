@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import requests
 from msal.exceptions import MsalServiceError
 
-from auth.errors import AuthError, AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken
+from auth.errors import AuthError, AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken, known_error_code
 from auth.flow_state import SignInFlows
 from auth.msal_client import MsalClient, bound_token_cache
 from auth.text import N_
@@ -102,8 +102,9 @@ class SignIn:
         if pending.silent and auth_response.get("error") in INTERACTION_ERRORS:
             raise SilentSignInFailed(f"silent sign-in answered {auth_response['error']}", pending.next_path)
         if auth_response.get("error"):
-            error = str(auth_response["error"])[:100]
-            raise AuthorityError(f"the authority answered {error}: "
+            answered = str(auth_response["error"])[:100]
+            error = known_error_code(answered)  # the raw value is for the log only
+            raise AuthorityError(f"the authority answered {answered!r}: "
                                  f"{str(auth_response.get('error_description', ''))[:300]}",
                                  error=error, description=_describe_authority_error(error))
         if not auth_response.get("code"):
@@ -120,9 +121,9 @@ class SignIn:
             except _UNDECODABLE_TOKEN as exc:
                 raise InvalidToken(f"the id_token is not a JWT ({type(exc).__name__})") from exc
             if "error" in result:
-                raise AuthorityError(f"token request refused: {result.get('error')}: "
+                raise AuthorityError(f"token request refused: {str(result.get('error'))[:100]!r}: "
                                      f"{str(result.get('error_description', ''))[:300]}",
-                                     error=str(result.get("error"))[:100])
+                                     error=known_error_code(result.get("error")))
             id_token = result.get("id_token")
             if not id_token:
                 raise InvalidToken("the token response has no id_token")
