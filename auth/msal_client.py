@@ -18,12 +18,11 @@ from urllib.parse import urlsplit
 import msal
 import requests
 
-# Hosts where MSAL's instance discovery makes sense; any other authority (the emulator, a test provider)
-# needs instance_discovery=False, or MSAL would ask Microsoft about it.
-MICROSOFT_AUTHORITY_HOSTS = {
-    "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
-    "login.partner.microsoftonline.cn", "login.windows.net", "login.microsoft.com", "sts.windows.net",
-}
+from auth.discovery import MICROSOFT_AUTHORITY_HOSTS, entra_shaped, issuer_of
+
+# Instance discovery only on Microsoft's hosts; any other authority (the emulator, a test provider) needs
+# instance_discovery=False, or MSAL would ask Microsoft about it. MICROSOFT_AUTHORITY_HOSTS is re-exported.
+__all__ = ["MICROSOFT_AUTHORITY_HOSTS", "MsalClient", "SessionTokenCacheProxy", "bound_token_cache", "id_token_in"]
 
 _current_cache: ContextVar[msal.SerializableTokenCache | None] = ContextVar("portal_token_cache", default=None)
 
@@ -81,7 +80,7 @@ class MsalClient:
 
     def __init__(self, *, authority: str, client_id: str, client_secret: str, http_client: requests.Session,
                  timeout: float) -> None:
-        self._kwargs = dict(
+        self._kwargs: dict[str, Any] = dict(
             client_id=client_id,
             client_credential=client_secret,
             authority=authority,
@@ -92,6 +91,11 @@ class MsalClient:
             token_cache=SessionTokenCacheProxy(),
             instance_discovery=urlsplit(authority).hostname in MICROSOFT_AUTHORITY_HOSTS,
         )
+        if not entra_shaped(authority):
+            # Any other OpenID Provider: MSAL reads <issuer>/.well-known/openid-configuration (``authority=``
+            # would derive Entra's /v2.0 path) and checks the document's issuer against it.
+            del self._kwargs["authority"], self._kwargs["instance_discovery"]
+            self._kwargs["oidc_authority"] = issuer_of(authority)
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
 

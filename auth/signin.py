@@ -59,6 +59,7 @@ class SignInConfig:
     domain_hint: str | None
     clock_skew_seconds: int
     required_auth_context: str | None = None
+    issuer_names_tenant: bool = True  # False for a provider that is not Entra (auth.tokens.check_issuer)
 
 
 class SignIn:
@@ -139,6 +140,7 @@ class SignIn:
             client_id=self._config.client_id, allowed_tenants=self._config.allowed_tenants,
             leeway=self._config.clock_skew_seconds, nonce=nonce,
             required_acrs=self._config.required_auth_context,
+            issuer_names_tenant=self._config.issuer_names_tenant,
         )
 
     def _claims_request(self) -> str | None:

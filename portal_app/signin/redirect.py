@@ -93,8 +93,12 @@ def forget_hint(response: Response) -> None:
     forget_cookie(response, HINT_COOKIE)
 
 
-def end_session_url(login_hint: str | None) -> str:
-    """The authority's end-session URL that returns to the portal, or the portal's home while it is away."""
+def end_session_url(login_hint: str | None, id_token_hint: str | None = None) -> str:
+    """The authority's end-session URL that returns to the portal, or the portal's home while it is away.
+
+    OpenID Connect RP-Initiated Logout 1.0 recommends ``id_token_hint``: without it a strict provider asks the
+    user to confirm the sign-out.
+    """
     services = identity_services()
     settings = services.settings
     post_logout = settings.url_for_path("/")
@@ -107,4 +111,6 @@ def end_session_url(login_hint: str | None) -> str:
     query = {"post_logout_redirect_uri": post_logout, "client_id": settings.client_id}
     if login_hint:
         query["logout_hint"] = login_hint
+    if id_token_hint:
+        query["id_token_hint"] = id_token_hint
     return f"{endpoint}?{urlencode(query)}"

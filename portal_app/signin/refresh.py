@@ -23,8 +23,9 @@ def refresh_if_due(user: dict, now: float) -> bool:
         return True
     services = identity_services()
     try:
+        # The scopes of the sign-in and no more; decide_roles gets a Graph token separately, on overage only.
         refreshed = refresh_tokens(services.msal.app, user_session.token_cache(session, services.sealer), user=user,
-                                   scopes=list(services.settings.graph_scopes), validate=services.sign_in().validate)
+                                   scopes=list(services.settings.scopes), validate=services.sign_in().validate)
         decision = decide_roles(refreshed.claims, refreshed.token_cache)
     except AuthorityUnavailable as exc:
         # Availability over strictness while the authority is away: the session is still within its

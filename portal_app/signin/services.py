@@ -10,7 +10,7 @@ import threading
 
 from flask import Flask, current_app
 
-from auth.discovery import DiscoveryCache
+from auth.discovery import DiscoveryCache, entra_shaped
 from auth.errors import AuthError
 from auth.flow_state import SignInFlows
 from auth.http import authority_session
@@ -60,6 +60,7 @@ class IdentityServices:
             scopes=s.scopes, domain_hint=s.appointee_domains[0] if s.appointee_domains else None,
             clock_skew_seconds=s.clock_skew_seconds,
             required_auth_context=s.required_auth_context or None,
+            issuer_names_tenant=entra_shaped(s.authority),
         )
         return SignIn(msal_client=self.msal, flows=self.flows, jwks=self.jwks(),
                       issuer_template=self.metadata()["issuer"], config=config)

@@ -130,9 +130,10 @@ def sign_out_everywhere():
 
 def _finish_sign_out(user: dict):
     """Delete this session (tokens and MSAL cache with it) and send the browser to the end-session endpoint."""
+    id_token_hint = user_session.id_token_hint(session, identity_services().sealer)  # read before it is gone
     session.clear()
     log.info("sign-out", extra={"event": "sign_out", "via": "portal", "tid": user["tid"], "oid": user["oid"]})
-    response = redirect(end_session_url(user.get("login_hint")), code=303)
+    response = redirect(end_session_url(user.get("login_hint"), id_token_hint), code=303)
     forget_hint(response)
     return response
 

@@ -5,6 +5,8 @@ Time is controlled through the app's clock, never slept.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import pytest
 
 from portal_app import create_app
@@ -128,13 +130,32 @@ def test_tokens_are_refreshed_and_roles_reevaluated(client, auth, clock, entra):
     assert b"No services are available" in page.data
 
 
-@pytest.mark.parametrize("error", ["invalid_grant", "interaction_required"])
+# Any OAuth error response is an answer, not an outage (issue 13): a strict provider's invalid_scope, too.
+@pytest.mark.parametrize("error", ["invalid_grant", "interaction_required", "invalid_scope", "invalid_client",
+                                   "unauthorized_client", "invalid_request", "something_new"])
 def test_a_refused_refresh_ends_the_session(client, auth, clock, entra, error):
     auth.sign_in()
     entra.token_response = lambda form: (400, {"error": error, "error_description": "AADSTS50173: revoked"})
-    clock.now += 30 * 60 + 1
+    clock.now += 29 * 60
+    assert client.get("/services").status_code == 200  # not idle: the refresh, not the idle limit, ends it
+    clock.now += 2 * 60
     response = client.get("/services")
     assert response.status_code == 302 and response.location.startswith("/?next=")
+
+
+def test_a_refresh_asks_only_for_the_scopes_the_sign_in_was_granted(client, auth, clock, entra):
+    # RFC 6749 section 6: a refresh may not add scopes. The Graph token for the groups overage is asked for
+    # separately, and only for users in overage.
+    auth.sign_in()
+    entra.token_overrides = {"nonce": None}
+    clock.now += 29 * 60
+    client.get("/services")  # keeps the session from going idle
+    clock.now += 2 * 60
+    assert client.get("/services").status_code == 200
+    refreshes = [parse_qs(call.request.body) for call in entra.mock.calls
+                 if call.request.method == "POST" and "refresh_token" in parse_qs(call.request.body)]
+    assert len(refreshes) == 1
+    assert set(refreshes[0]["scope"][0].split()) == {"openid", "profile", "offline_access"}
 
 
 def test_a_refreshed_id_token_for_another_user_is_refused(client, auth, clock, entra):

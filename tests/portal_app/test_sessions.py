@@ -139,3 +139,14 @@ def test_signing_in_again_ends_the_previous_session_though_the_callback_brings_n
     old_browser = app.test_client()
     old_browser.set_cookie("portal_session", first, domain="localhost")
     assert old_browser.get("/services").status_code == 302
+
+
+def test_sign_out_sends_the_id_token_as_id_token_hint(client, auth, entra):
+    # OpenID Connect RP-Initiated Logout 1.0 recommends it; without it a strict provider asks the user to confirm.
+    auth.sign_in()
+    issued = [call.response.json()["id_token"] for call in entra.mock.calls if call.request.method == "POST"][-1]
+    token = client.get("/logout").data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+
+    response = client.post("/logout", data={"csrf_token": token})
+
+    assert query_of(response.location)["id_token_hint"] == issued
