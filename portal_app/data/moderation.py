@@ -184,6 +184,13 @@ def save_moderated_marks(
         if entry_id not in current:
             errors[str(key)] = Message(N_("This candidate is not in your sample."))
             continue
+        centre_value = current[entry_id].centre_value
+        if centre_value.mark is None and centre_value.code is None:
+            # Nothing to moderate yet (and no mark row to write to): a refusal, never a 500 (issue 13).
+            if str(raw).strip():
+                errors[entry_id] = Message(N_("The centre has not sent a mark for this candidate yet, so there is "
+                                              "nothing to moderate."))
+            continue
         result = parse_mark(raw, sample.max_mark, {})  # a moderated mark is always a number
         if isinstance(result, Message):
             errors[entry_id] = result

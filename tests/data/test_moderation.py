@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, update
 
 from portal_app.data.audit import Appointee, AuditContext, history
-from portal_app.data.errors import IncompleteSheet, InvalidMarks, NotFound, SheetLocked, StaleSheet
+from portal_app.data.errors import DataError, IncompleteSheet, InvalidMarks, NotFound, SheetLocked, StaleSheet
 from portal_app.data.marks import load_mark_sheet
+from portal_app.data.models import Mark
 from portal_app.data.moderation import (
     complete_centre_report,
     load_centre_sample,
@@ -107,3 +111,60 @@ def test_team_leader_sees_members_but_cannot_open_their_sample(seeded):
     assert team_progress(seeded, MORGAN) == []
     with pytest.raises(NotFound):
         load_centre_sample(seeded, morgans(seeded).allocation_id, TOMOS, "68101")
+
+
+# --- a sampled entry without a centre mark (issue 13: it was a 500) -----------------------------------------
+
+
+def _without_centre_mark(session, entry_id: int, *, row: bool) -> None:
+    """The centre never sent a mark for ``entry_id``: no Mark row at all, or one with neither mark nor code."""
+    if row:
+        session.execute(update(Mark).where(Mark.entry_id == entry_id).values(examiner_mark=None, status_code=None))
+    else:
+        session.execute(delete(Mark).where(Mark.entry_id == entry_id))
+
+
+@pytest.mark.parametrize("row", [False, True], ids=["no-mark-row", "empty-mark-row"])
+def test_a_moderated_mark_for_a_candidate_without_a_centre_mark_is_refused_clearly(seeded, row):
+    allocation = morgans(seeded).allocation_id
+    sample = load_centre_sample(seeded, allocation, MORGAN, "68101")
+    entry = sample.rows[0].entry_id
+    _without_centre_mark(seeded, entry, row=row)
+    seeded.commit()
+
+    with pytest.raises(InvalidMarks) as refused:
+        save_moderated_marks(seeded, allocation, MORGAN, "68101", {entry: "5"}, sample.version, CTX)
+
+    assert "not sent a mark" in str(refused.value.errors[entry])
+    # An empty field for it (every form posts one) is no change, so the rest of the sample still saves.
+    others = {r.entry_id: str(r.centre_value.mark) for r in sample.rows[1:]}
+    assert save_moderated_marks(seeded, allocation, MORGAN, "68101", {entry: "", **others}, sample.version, CTX)
+
+
+FUZZ = settings(max_examples=60, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+VALUES = st.one_of(st.sampled_from(["", " ", "0", "5", "60", "61", "-1", "A", "x", "1e1", "٣"]),
+                   st.text(max_size=8), st.integers(-10, 100).map(str))
+
+
+@FUZZ
+@given(data=st.data())
+def test_saving_moderated_marks_only_ever_refuses_with_a_data_error(seeded, data):
+    # Which sampled candidates lack a centre mark, and what is posted for whom, drawn at random: the fuzz case
+    # that would have found the KeyError (a 500) above.
+    allocation = morgans(seeded).allocation_id
+    sample = load_centre_sample(seeded, allocation, MORGAN, "68101")
+    entries = [r.entry_id for r in sample.rows]
+    savepoint = seeded.begin_nested()
+    try:
+        for entry in data.draw(st.lists(st.sampled_from(entries), unique=True, max_size=4)):
+            _without_centre_mark(seeded, entry, row=data.draw(st.booleans()))
+        chosen = data.draw(st.lists(st.one_of(st.sampled_from(entries), st.integers(-3, 10**6)), unique=True,
+                                    max_size=6))
+        values = {entry: data.draw(VALUES) for entry in chosen}
+        try:
+            save_moderated_marks(seeded, allocation, MORGAN, "68101", values, sample.version, CTX)
+        except DataError:
+            pass
+    finally:
+        savepoint.rollback()
