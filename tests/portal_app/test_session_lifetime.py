@@ -8,8 +8,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import pytest
+import redis
 
 from portal_app import create_app
+from portal_app.signin.backend import SESSION_KEY_PREFIX
 from tests.portal_app.conftest import SignInActions, portal_test_config, query_of
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml", "User-Agent": "Mozilla/5.0 Chrome/156"}
@@ -198,3 +200,24 @@ def test_sign_out_everywhere_ends_all_of_a_users_sessions(app, entra):
     assert response.status_code == 303 and "oauth2/v2.0/logout" in response.location
     assert phone.client.get("/services").status_code == 302
     assert laptop.client.get("/services").status_code == 302
+
+
+def test_sign_out_everywhere_voids_even_a_session_the_index_lost(app, entra, redis_url):
+    # Defence in depth: "sign out everywhere" also stamps the user, so a session that no index knows (its
+    # entry evicted, say) is void at its next write, and gone from then on.
+    lost, other = SignInActions(app.test_client(), entra), SignInActions(app.test_client(), entra)
+    lost.sign_in(roles=["TeamLeader", "Moderator"])
+    lost_sid = lost.client.get_cookie("portal_session").value
+    redis.Redis.from_url(redis_url).srem(
+        "portal:index:user:3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70:11111111-1111-4111-8111-111111111111", lost_sid)
+    csrf_lost = _csrf(lost.client.get("/logout"))
+    other.sign_in()
+    assert other.client.post("/logout/everywhere", data={"csrf_token": _csrf(other.client.get("/logout"))}
+                             ).status_code == 303
+
+    lost.client.post("/work-as", data={"csrf_token": csrf_lost, "role": "moderator"})
+
+    assert redis.Redis.from_url(redis_url).exists(SESSION_KEY_PREFIX + lost_sid) == 0
+    stolen = app.test_client()
+    stolen.set_cookie("portal_session", lost_sid, domain="localhost")
+    assert stolen.get("/services").status_code == 302
