@@ -9,6 +9,23 @@ from __future__ import annotations
 
 from auth.text import N_
 
+# Error codes an authority may send (RFC 6749 4.1.2.1 and 5.2, OpenID Connect Core 3.1.2.6, RFC 9470 for
+# step-up), and the portal's own. A code outside this list is reported as "other": visitors choose the error
+# parameter of a callback, and it must not choose metric labels or what a page shows (issue 13).
+KNOWN_ERROR_CODES = frozenset({
+    "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type", "invalid_scope",
+    "server_error", "temporarily_unavailable", "invalid_client", "invalid_grant", "unsupported_grant_type",
+    "interaction_required", "login_required", "account_selection_required", "consent_required",
+    "invalid_request_uri", "invalid_request_object", "request_not_supported", "request_uri_not_supported",
+    "registration_not_supported", "insufficient_user_authentication",
+    "invalid_token", "authority_error",
+})
+
+
+def known_error_code(value: object) -> str:
+    """``value`` when it is a known error code, else ``"other"``."""
+    return value if isinstance(value, str) and value in KNOWN_ERROR_CODES else "other"
+
 
 class AuthError(Exception):
     """A refusal during sign-in or of access; a 4xx, or a 503 while the authority is away (never a 500)."""

@@ -4,6 +4,10 @@ The MSAL flow (state, nonce, PKCE verifier) is stored under its ``state``. The b
 binding secret in a short-lived cookie; the store keeps its SHA-256. A callback is accepted once, within the
 flow's lifetime, and only from a browser that presents the secret: a replayed callback finds nothing, and a
 callback pushed into another browser (login CSRF) lacks the secret.
+
+The flow also remembers the portal session the browser had when it started (``/login`` is same-site, so the
+Lax session cookie reaches it; the callback is Entra's cross-site form_post, which it does not): the callback
+ends that session when the new one starts (ASVS 7.2.4).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from auth.errors import InvalidState
 from auth.stores import ExpiringStore
 
 BROWSER_SECRET_BYTES = 32
+MAX_SESSION_ID_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class PendingSignIn:
     flow: dict
     next_path: str
     silent: bool
+    previous_session: str | None = None
 
 
 def new_browser_secret() -> str:
@@ -46,13 +52,15 @@ class SignInFlows:
         self._lifetime = lifetime_seconds
         self._clock = clock
 
-    def start(self, flow: dict, *, browser_secret: str, next_path: str, silent: bool = False) -> None:
+    def start(self, flow: dict, *, browser_secret: str, next_path: str, silent: bool = False,
+              previous_session: str | None = None) -> None:
         record = {
             "flow": flow,
             "next": next_path,
             "silent": silent,
             "browser": _digest(browser_secret),
             "expires_at": self._clock() + self._lifetime,
+            "previous_session": previous_session if _usable_session_id(previous_session) else None,
         }
         self._store.put(flow["state"], record, self._lifetime)
 
@@ -70,5 +78,11 @@ class SignInFlows:
             # A silent attempt from a browser that refuses cookies lands here: it should see the sign-in page.
             raise InvalidState("callback from a browser that did not start this sign-in (login CSRF?)",
                                silent=bool(record.get("silent")))
+        previous = record.get("previous_session")
         return PendingSignIn(flow=record["flow"], next_path=record.get("next", "/services"),
-                             silent=bool(record.get("silent")))
+                             silent=bool(record.get("silent")),
+                             previous_session=previous if _usable_session_id(previous) else None)
+
+
+def _usable_session_id(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_SESSION_ID_CHARS

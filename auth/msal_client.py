@@ -8,6 +8,7 @@ forwards to the cache of the session being served (a context variable), and refu
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -18,13 +19,11 @@ import msal
 import requests
 
 from auth.client_certificate import ClientCertificate
+from auth.discovery import MICROSOFT_AUTHORITY_HOSTS, entra_shaped, issuer_of
 
-# Hosts where MSAL's instance discovery makes sense; any other authority (the emulator, a test provider)
-# needs instance_discovery=False, or MSAL would ask Microsoft about it.
-MICROSOFT_AUTHORITY_HOSTS = {
-    "login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
-    "login.partner.microsoftonline.cn", "login.windows.net", "login.microsoft.com", "sts.windows.net",
-}
+# Instance discovery only on Microsoft's hosts; any other authority (the emulator, a test provider) needs
+# instance_discovery=False, or MSAL would ask Microsoft about it. MICROSOFT_AUTHORITY_HOSTS is re-exported.
+__all__ = ["MICROSOFT_AUTHORITY_HOSTS", "MsalClient", "SessionTokenCacheProxy", "bound_token_cache", "id_token_in"]
 
 _current_cache: ContextVar[msal.SerializableTokenCache | None] = ContextVar("portal_token_cache", default=None)
 
@@ -65,12 +64,24 @@ def bound_token_cache(serialized: str | None = None) -> Iterator[msal.Serializab
         _current_cache.reset(token)
 
 
+def id_token_in(serialized: str) -> str | None:
+    """The raw ID token kept in a serialized MSAL token cache (the latest one MSAL stored), or None."""
+    try:
+        entries = json.loads(serialized).get("IdToken") or {}
+    except (ValueError, AttributeError):
+        return None
+    tokens = [entry.get("secret") for entry in entries.values() if isinstance(entry, dict)] if isinstance(
+        entries, dict) else []
+    tokens = [token for token in tokens if isinstance(token, str) and token]
+    return tokens[-1] if tokens else None
+
+
 class MsalClient:
     """Builds the process's ConfidentialClientApplication lazily (first use, not import or app creation)."""
 
     def __init__(self, *, authority: str, client_id: str, client_secret: str, http_client: requests.Session,
                  timeout: float, client_certificate: ClientCertificate | None = None) -> None:
-        self._kwargs = dict(
+        self._kwargs: dict[str, Any] = dict(
             client_id=client_id,
             # A certificate (a fresh signed assertion per token request) when configured, else the secret.
             client_credential=client_certificate.msal_credential() if client_certificate else client_secret,
@@ -82,6 +93,11 @@ class MsalClient:
             token_cache=SessionTokenCacheProxy(),
             instance_discovery=urlsplit(authority).hostname in MICROSOFT_AUTHORITY_HOSTS,
         )
+        if not entra_shaped(authority):
+            # Any other OpenID Provider: MSAL reads <issuer>/.well-known/openid-configuration (``authority=``
+            # would derive Entra's /v2.0 path) and checks the document's issuer against it.
+            del self._kwargs["authority"], self._kwargs["instance_discovery"]
+            self._kwargs["oidc_authority"] = issuer_of(authority)
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
 

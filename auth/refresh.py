@@ -1,4 +1,11 @@
-"""Refreshing a signed-in user's tokens: the same person, still allowed, or the session ends."""
+"""Refreshing a signed-in user's tokens: the same person, still allowed, or the session ends.
+
+The refresh asks for the scopes the sign-in was granted and no more (RFC 6749 section 6: a strict provider
+answers ``invalid_scope`` to new ones; a Graph token for the groups overage is asked for separately, and only
+for users who need it). Any OAuth error the token endpoint answers is an answer: the tenant no longer vouches
+for this sign-in, so the session ends. Only a failure to get an answer at all (a timeout, a refused connection,
+a 5xx) is an outage, to be retried later.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,6 @@ from msal.exceptions import MsalServiceError
 from auth.errors import AuthError, AuthorityUnavailable, InvalidToken
 from auth.msal_client import bound_token_cache
 from auth.text import N_
-
-# Answers that mean the tenant no longer vouches for this sign-in (revoked, password changed, MFA needed).
-ENDS_SESSION = {"invalid_grant", "interaction_required", "login_required", "consent_required"}
 
 
 class SessionRevoked(AuthError):
@@ -33,7 +37,8 @@ class Refreshed:
 
 def refresh_tokens(msal_app: msal.ConfidentialClientApplication, token_cache: str, *, user: dict, scopes: list[str],
                    validate: Callable[[str], dict]) -> Refreshed:
-    """Redeem the refresh token, validate the new ID token with ``validate``, and check it is the same user."""
+    """Redeem the refresh token for ``scopes`` (the sign-in's own), validate the new ID token with ``validate``,
+    and check it is the same user."""
     with bound_token_cache(token_cache) as cache:
         accounts = [a for a in msal_app.get_accounts() if a.get("local_account_id") == user["oid"]]
         if not accounts:
@@ -45,9 +50,10 @@ def refresh_tokens(msal_app: msal.ConfidentialClientApplication, token_cache: st
         if not result:
             raise SessionRevoked("no refresh token in the session's token cache")
         if "error" in result:
-            if result["error"] in ENDS_SESSION:
-                raise SessionRevoked(f"refresh refused: {result['error']}")
-            raise AuthorityUnavailable(f"refresh failed: {result['error']}")
+            # An OAuth error response (4xx with a body): the authority answered. 5xx and network failures were
+            # raised above, as outages.
+            raise SessionRevoked(f"refresh refused: {str(result['error'])[:100]!r}: "
+                                 f"{str(result.get('error_description', ''))[:200]}")
         id_token = result.get("id_token")
         if not id_token:
             raise InvalidToken("the refresh response has no id_token")

@@ -12,9 +12,8 @@ import json
 from pathlib import Path
 
 import redis
-from cachelib.file import FileSystemCache
 
-from auth.stores import StoreUnavailable
+from auth.stores import JsonFileSystemCache, StoreUnavailable
 
 
 class RedisSessionIndex:
@@ -54,7 +53,7 @@ class FileSessionIndex:
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._cache = FileSystemCache(str(folder), threshold=10000, mode=0o600)
+        self._cache = JsonFileSystemCache(str(folder), threshold=10000, mode=0o600)
 
     def add(self, key: str, session_id: str, ttl_seconds: int) -> None:
         members = set(json.loads(self._cache.get(key) or "[]"))

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import requests
 from msal.exceptions import MsalServiceError
 
-from auth.errors import AuthError, AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken
+from auth.errors import AuthError, AuthorityError, AuthorityUnavailable, InvalidState, InvalidToken, known_error_code
 from auth.flow_state import SignInFlows
 from auth.msal_client import MsalClient, bound_token_cache
 from auth.text import N_
@@ -48,6 +48,7 @@ class SignedIn:
     claims: dict
     token_cache: str
     next_path: str
+    previous_session: str | None = None  # the portal session this browser had at /login: end it now
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class SignInConfig:
     domain_hint: str | None
     clock_skew_seconds: int
     required_auth_context: str | None = None
+    issuer_names_tenant: bool = True  # False for a provider that is not Entra (auth.tokens.check_issuer)
 
 
 class SignIn:
@@ -73,11 +75,13 @@ class SignIn:
         self._config = config
 
     def begin(self, *, next_path: str, browser_secret: str, login_hint: str | None = None,
-              prompt: str | None = None, ui_locales: str | None = None) -> str:
+              prompt: str | None = None, ui_locales: str | None = None,
+              previous_session: str | None = None) -> str:
         """Store a new flow bound to the browser and return the authority's authorize URL.
 
         ``ui_locales`` (OpenID Connect Core 3.1.2.1, e.g. "cy-GB cy") asks the authority for its pages in the
-        language the user chose on the portal, so the whole sign-in reads in one language.
+        language the user chose on the portal, so the whole sign-in reads in one language. ``previous_session``
+        is the portal session the browser had at /login, ended when the new one starts (ASVS 7.2.4).
         """
         try:
             flow = self._msal.app.initiate_auth_code_flow(
@@ -92,7 +96,7 @@ class SignIn:
         except (ValueError, *_AUTHORITY_FAILURES) as exc:
             raise AuthorityUnavailable(f"could not prepare the authorize request: {exc}") from exc
         self._flows.start(flow, browser_secret=browser_secret, next_path=next_path,
-                          silent=prompt == "none")
+                          silent=prompt == "none", previous_session=previous_session)
         return _with_ui_locales(flow["auth_uri"], ui_locales)
 
     def complete(self, auth_response: dict, *, browser_secret: str | None) -> SignedIn:
@@ -106,8 +110,9 @@ class SignIn:
         if pending.silent and auth_response.get("error") in INTERACTION_ERRORS:
             raise SilentSignInFailed(f"silent sign-in answered {auth_response['error']}", pending.next_path)
         if auth_response.get("error"):
-            error = str(auth_response["error"])[:100]
-            raise AuthorityError(f"the authority answered {error}: "
+            answered = str(auth_response["error"])[:100]
+            error = known_error_code(answered)  # the raw value is for the log only
+            raise AuthorityError(f"the authority answered {answered!r}: "
                                  f"{str(auth_response.get('error_description', ''))[:300]}",
                                  error=error, description=_describe_authority_error(error))
         if not auth_response.get("code"):
@@ -130,7 +135,8 @@ class SignIn:
                 raise InvalidToken("the token response has no id_token")
             claims = self.validate(id_token, nonce=_nonce_sent(pending.flow))
             return SignedIn(identity=identity_from_claims(claims), claims=claims,
-                            token_cache=cache.serialize(), next_path=pending.next_path)
+                            token_cache=cache.serialize(), next_path=pending.next_path,
+                            previous_session=pending.previous_session)
 
     def validate(self, id_token: str, nonce: str | None = None) -> dict:
         """Every check of issue 2 on ``id_token`` (also used for ID tokens from a refresh, without nonce)."""
@@ -139,6 +145,7 @@ class SignIn:
             client_id=self._config.client_id, allowed_tenants=self._config.allowed_tenants,
             leeway=self._config.clock_skew_seconds, nonce=nonce,
             required_acrs=self._config.required_auth_context,
+            issuer_names_tenant=self._config.issuer_names_tenant,
         )
 
     def _claims_request(self) -> str | None:
@@ -161,7 +168,7 @@ def _with_ui_locales(auth_uri: str, ui_locales: str | None) -> str:
 
 def _token_refusal(result: dict) -> AuthorityError:
     """The authority refused the code redemption; ``invalid_client`` is the portal's own credential, not the user."""
-    error = str(result.get("error"))[:100]
+    error = known_error_code(result.get("error"))
     detail = str(result.get("error_description", ""))[:300]
     if error == "invalid_client":
         return AuthorityError(
@@ -171,7 +178,7 @@ def _token_refusal(result: dict) -> AuthorityError:
             f"docs/entra-setup.md)", error=error,
             description=N_("Microsoft refused the portal's own sign-in credentials. This is a problem on our side, "
                            "not with your account: please tell appointee support, quoting the reference below."))
-    return AuthorityError(f"token request refused: {error}: {detail}", error=error)
+    return AuthorityError(f"token request refused: {str(result.get('error'))[:100]!r}: {detail}", error=error)
 
 
 def _nonce_sent(flow: dict) -> str:

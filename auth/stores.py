@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Any, Protocol
 
 import redis
 from cachelib.file import FileSystemCache
+from cachelib.serializers import FileSystemSerializer
 
 
 class StoreUnavailable(Exception):
     """The store did not answer; callers turn this into a 503, never a 500."""
+
+
+class _JsonFileSerializer(FileSystemSerializer):
+    """JSON in and out; anything else in a file (a planted pickle) reads as absent."""
+
+    def dump(self, value: Any, f: IO[bytes], protocol: int = 0) -> None:
+        f.write(json.dumps(value, separators=(",", ":")).encode())
+
+    def load(self, f: Any) -> Any:
+        try:
+            return json.loads(f.read())
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
+            return None
+
+
+class JsonFileSystemCache(FileSystemCache):
+    """cachelib's file cache with JSON instead of its default pickle: a file someone planted is data, never code."""
+
+    serializer = _JsonFileSerializer()
 
 
 class ExpiringStore(Protocol):
@@ -57,7 +77,7 @@ class FileStore:
 
     def __init__(self, folder: Path, prefix: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._cache = FileSystemCache(str(folder), threshold=5000, mode=0o600)
+        self._cache = JsonFileSystemCache(str(folder), threshold=5000, mode=0o600)
         self._prefix = prefix
         self._folder = folder
 

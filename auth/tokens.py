@@ -83,6 +83,7 @@ def validate_id_token(
     leeway: int = 300,
     nonce: str | None = None,
     required_acrs: str | None = None,
+    issuer_names_tenant: bool = True,
 ) -> dict[str, Any]:
     """The claims of ``id_token`` if its signature and every claim check pass; else ``InvalidToken``."""
     if isinstance(allowed_tenants, str):
@@ -91,7 +92,7 @@ def validate_id_token(
     claims = verified_claims(id_token, jwks)
     check_subject_claims(claims)
     check_tenant(claims, allowed_tenants)
-    check_issuer(claims, issuer_template)
+    check_issuer(claims, issuer_template, names_tenant=issuer_names_tenant)
     check_audience(claims, client_id)
     check_times(claims, now=time.time() if now is None else now, leeway=leeway)
     if nonce is not None:
@@ -158,11 +159,18 @@ def check_tenant(claims: dict[str, Any], allowed_tenants: Collection[str]) -> No
         raise InvalidToken(f"id_token tenant {clipped_repr(claims['tid'])} is not in the allowed tenants")
 
 
-def check_issuer(claims: dict[str, Any], issuer_template: str) -> None:
-    """``iss`` must be the discovery issuer for the token's own tenant."""
+def check_issuer(claims: dict[str, Any], issuer_template: str, *, names_tenant: bool = True) -> None:
+    """``iss`` must be the discovery issuer for the token's own tenant.
+
+    ``names_tenant`` is False for a provider that is not Entra: its issuer is one tenant's without naming it in
+    the path (``https://idp.example/oidc``), so ``iss`` must be exactly that issuer and the tenant allow-list
+    alone decides ``tid``.
+    """
     tid = claims["tid"]
     if TENANT_PLACEHOLDER in issuer_template:
         expected = issuer_template.replace(TENANT_PLACEHOLDER, tid)
+    elif not names_tenant:
+        expected = issuer_template
     else:
         # A single-tenant issuer names its tenant in a path segment; it must be the token's tid.
         segments = [segment.lower() for segment in urlsplit(issuer_template).path.split("/")]
@@ -193,13 +201,19 @@ def check_audience(claims: dict[str, Any], client_id: str) -> None:
 
 
 def check_times(claims: dict[str, Any], *, now: float, leeway: int) -> None:
-    """``exp``, ``nbf`` and ``iat`` must be numbers, with at most ``leeway`` seconds of clock skew."""
-    for name in ("exp", "nbf", "iat"):
+    """``exp`` and ``iat`` must be numbers, and ``nbf`` when present, with at most ``leeway`` seconds of skew.
+
+    OpenID Connect Core 2 requires ``exp`` and ``iat``; ``nbf`` is optional (RFC 7519 4.1.5), so a token
+    without it is good, and one with it is checked.
+    """
+    for name in ("exp", "iat"):
         if not _is_number(claims.get(name)):
             raise InvalidToken(f"id_token claim {name!r} missing or not a finite number")
+    if "nbf" in claims and not _is_number(claims["nbf"]):
+        raise InvalidToken("id_token claim 'nbf' is not a finite number")
     if now > claims["exp"] + leeway:
         raise InvalidToken(f"id_token expired at {claims['exp']} (now {int(now)}, leeway {leeway}s)")
-    if claims["nbf"] > now + leeway:
+    if "nbf" in claims and claims["nbf"] > now + leeway:
         raise InvalidToken(f"id_token not valid before {claims['nbf']} (now {int(now)}, leeway {leeway}s)")
     if claims["iat"] > now + leeway:
         raise InvalidToken(f"id_token issued in the future at {claims['iat']} (now {int(now)}, leeway {leeway}s)")

@@ -3,6 +3,9 @@
 This module owns every session key: sign-in writes them all in one call (``start``), token refresh and
 "Work as" each through one function here, so the stored format is described in one place.
 Works on any mutable mapping (Flask's session in the app, a dict in tests).
+
+The MSAL token cache (refresh tokens) is kept sealed (``auth.sealing``), bound to the user it belongs to: the
+session store never holds it in clear, and a cache copied into another user's session does not open.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import hmac
 import secrets
 from collections.abc import Mapping, MutableMapping
 
+from auth.msal_client import id_token_in
+from auth.sealing import Sealer
 from auth.tokens import Identity
 
 USER = "auth.user"
@@ -25,7 +30,7 @@ WORK_AS = "auth.work_as"
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
 
-def start(session: MutableMapping, identity: Identity, *, token_cache: str, now: float,
+def start(session: MutableMapping, identity: Identity, *, token_cache: str, sealer: Sealer, now: float,
           login_hint: str | None = None, roles: Mapping | None = None) -> None:
     """Replace whatever the session held with a freshly signed-in user and their roles decision."""
     session.clear()
@@ -37,7 +42,7 @@ def start(session: MutableMapping, identity: Identity, *, token_cache: str, now:
     session[SIGNED_IN_AT] = now
     session[LAST_SEEN] = now
     session[REFRESHED_AT] = now
-    session[TOKEN_CACHE] = token_cache
+    session[TOKEN_CACHE] = sealer.seal(token_cache, context=_owner(identity.tenant_id, identity.object_id))
     session[CSRF] = secrets.token_urlsafe(32)
     if roles is not None:
         session[ROLES] = dict(roles)
@@ -97,17 +102,33 @@ def choose_work_as(session: MutableMapping, role: str) -> None:
     session[WORK_AS] = role
 
 
-def token_cache(session: Mapping) -> str:
-    return session.get(TOKEN_CACHE, "")
+def token_cache(session: Mapping, sealer: Sealer) -> str:
+    """The user's MSAL token cache, or "" when there is none or it does not open (then no refresh token)."""
+    user = current_user(session)
+    if user is None:
+        return ""
+    return sealer.open(session.get(TOKEN_CACHE), context=_owner(user["tid"], user["oid"])) or ""
+
+
+def id_token_hint(session: Mapping, sealer: Sealer) -> str | None:
+    """The user's latest ID token (kept in the token cache), for RP-initiated logout's ``id_token_hint``."""
+    return id_token_in(token_cache(session, sealer))
+
+
+def _owner(tenant_id: str, object_id: str) -> str:
+    return f"token cache of {tenant_id}/{object_id}"
 
 
 def refreshed_at(session: Mapping) -> float:
     return float(session.get(REFRESHED_AT, 0) or 0)
 
 
-def refreshed(session: MutableMapping, *, token_cache: str, roles: Mapping, now: float) -> None:
+def refreshed(session: MutableMapping, *, token_cache: str, sealer: Sealer, roles: Mapping, now: float) -> None:
     """A successful token refresh: the new cache, the roles decided again, and when."""
-    session[TOKEN_CACHE] = token_cache
+    user = current_user(session)
+    if user is None:
+        raise ValueError("refreshed() on a session without a signed-in user")
+    session[TOKEN_CACHE] = sealer.seal(token_cache, context=_owner(user["tid"], user["oid"]))
     session[ROLES] = dict(roles)
     session[REFRESHED_AT] = now
 

@@ -22,7 +22,8 @@ from tests.support.servers import Browserless, free_port, mfa_codes, portal_url_
 
 def authority_calls(browser: Browserless) -> dict[str, float]:
     """Calls to the authority so far, by endpoint, summed over the portal's workers."""
-    text = browser.get("/metrics").text
+    token = browser.portal.env["PORTAL_METRICS_TOKEN"]  # outside dev mode /metrics needs it
+    text = browser.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
     pattern = r'^portal_authority_request_seconds_count\{endpoint="(\w+)"\} ([0-9.e+]+)$'
     return {m[1]: float(m[2]) for m in re.finditer(pattern, text, re.M)}
 

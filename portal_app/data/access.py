@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal_app.data.audit import Appointee
 from portal_app.data.errors import NotFound, StaleSheet
-from portal_app.data.models import Allocation, AllocationCentre, Candidate, Component, Entry
+from portal_app.data.models import Allocation, AllocationCentre, Candidate, Centre, Component, Entry, ModerationSample
 
 
 def own_allocation(session: Session, allocation_id: object, appointee: Appointee, role: str) -> Allocation:
@@ -56,6 +56,27 @@ def allocation_entries(allocation_ids) -> Select:
         .join(Entry, and_(Entry.candidate_id == Candidate.id, Entry.component_id == Allocation.component_id))
         .where(Allocation.id.in_(allocation_ids))
     )
+
+
+def sheet_fields(session: Session, allocation_id: object, centre_number: object | None = None) -> set[int]:
+    """The entry ids a sheet's form has fields for: an allocation's entries, or one centre's sample of them.
+
+    Asked before anyone is signed in (marks kept across a sign-in), so it checks nobody's access: it only says
+    which field names the form can have, and reveals nothing to the caller.
+    """
+    wanted = id_or_none(allocation_id)
+    if wanted is None:
+        return set()
+    if centre_number is None:
+        return set(session.scalars(allocation_entries([wanted]).with_only_columns(Entry.id)))
+    query = (
+        select(ModerationSample.entry_id)
+        .join(Entry, Entry.id == ModerationSample.entry_id)
+        .join(Candidate, Candidate.id == Entry.candidate_id)
+        .join(Centre, Centre.id == Candidate.centre_id)
+        .where(ModerationSample.allocation_id == wanted, Centre.number == str(centre_number)[:16])
+    )
+    return set(session.scalars(query))
 
 
 def bump_version(session: Session, allocation: Allocation, expected_version: int) -> int:

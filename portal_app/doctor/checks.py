@@ -25,6 +25,7 @@ from cryptography.x509.oid import NameOID
 from flask import Flask
 
 from auth.client_certificate import ClientCertificate
+from auth.discovery import ForeignMetadata
 from auth.errors import AuthError
 from auth.jwks import parse_jwks
 from portal_app.database import schema_problem
@@ -74,6 +75,11 @@ def authority_metadata(app: Flask, probe: Probe) -> Finding:
     started = time.monotonic()
     try:
         probe.metadata = _services(app).metadata()
+    except ForeignMetadata as exc:
+        probe.metadata = exc.document  # refused for sign-in; the other checks can still say what else is wrong
+        return Finding("Authority metadata", FAIL, f"{exc.reason}: it does not belong to PORTAL_AUTHORITY "
+                       f"{s.authority}, so every ID token would be refused",
+                       "set PORTAL_AUTHORITY to https://login.microsoftonline.com/<Directory (tenant) ID>")
     except AuthError as exc:
         return Finding("Authority metadata", FAIL, exc.reason,
                        "check PORTAL_AUTHORITY, this machine's route (and proxy) to it, and PORTAL_CA_BUNDLE")

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.permissions import Permission
-from portal_app.data.access import own_allocation
+from portal_app.data.access import own_allocation, sheet_fields
 from portal_app.data.errors import DataError, IncompleteSheet, InvalidMarks, StaleSheet
 from portal_app.data.marks import list_examiner_components, load_mark_sheet, save_marks, submit_sheet
 from portal_app.database import db_session
@@ -22,7 +22,7 @@ from portal_app.marks.common import (
     require_csrf,
     typed_values,
 )
-from portal_app.marks.stash import restored_values, stash_and_sign_in
+from portal_app.marks.stash import mark_fields, restored_values, stash_and_sign_in
 from portal_app.signin.gate import require_permission
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _flash_notice() -> str | None:
 def save(allocation_id: str):
     """Save a draft or submit; every refusal re-renders the sheet with what the user typed."""
     if g.get("user") is None:
-        return stash_and_sign_in(request.path)
+        return stash_and_sign_in(request.path, mark_fields(sheet_fields(db_session(), allocation_id)))
     return _save_signed_in(allocation_id)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from limits import parse_many
 
 from auth.client_certificate import ClientCertificateError, load_client_certificate
 from auth.problems import GUID, ConfigProblem
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MIN_SECRET_KEY_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 24
 # Values copied from tutorials or our own examples are as good as no key at all.
 KNOWN_WEAK_KEYS = {"dev", "secret", "changeme", "change-me", "please-change-me", "portal-dev-secret-key"}
 
@@ -25,7 +29,8 @@ def check_settings(settings: PortalSettings) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for check in (_check_external_url, _check_secret_key, _check_authority, _check_client,
                   _check_tenants, _check_numbers, _check_session_store, _check_database, _check_roles,
-                  _check_silent_paths, _check_support_contact):
+                  _check_silent_paths, _check_support_contact, _check_rate_limits, _check_metrics_token,
+                  _check_no_emulator_in_production):
         problems.extend(check(settings))
     return problems
 
@@ -137,7 +142,29 @@ def _check_session_store(s: PortalSettings) -> list[ConfigProblem]:
     if not s.redis_url and not s.dev_mode:
         return [_problem(s, "session.redis_url", "file sessions only work for one process on one machine",
                          "set REDIS_URL, or run in dev mode (PORTAL_DEV_MODE=1) on a laptop")]
+    if s.anonymous_redis_url and not s.redis_url:
+        return [_problem(s, "session.anonymous_redis_url", "set without REDIS_URL",
+                         "set REDIS_URL too, or unset PORTAL_ANONYMOUS_REDIS_URL")]
+    problem = redis_url_problem(s.anonymous_redis_url) if s.anonymous_redis_url else None
+    if problem:
+        return [_problem(s, "session.anonymous_redis_url", problem, "use a Redis URL, as for REDIS_URL")]
     return []
+
+
+def _check_rate_limits(s: PortalSettings) -> list[ConfigProblem]:
+    problems = []
+    for key, value in (("limits.login", s.login_rate_limit), ("limits.anonymous_posts", s.anonymous_post_rate_limit)):
+        try:
+            parsed = parse_many(value)
+        except ValueError:
+            parsed = []
+        if not parsed:
+            problems.append(_problem(s, key, f"{value!r} is not a rate limit",
+                                     'write it as "N per minute", several joined by ";", e.g. "10 per minute; 60 '
+                                     'per hour"'))
+    if not s.rate_limit_key_prefix:
+        problems.append(_problem(s, "limits.key_prefix", "the prefix is empty", 'use "portal:anon:limits"'))
+    return problems
 
 
 def _check_silent_paths(s: PortalSettings) -> list[ConfigProblem]:
@@ -190,3 +217,44 @@ def _check_support_contact(s: PortalSettings) -> list[ConfigProblem]:
         return [_problem(s, key, "portal.support_contact names another contact, but the Welsh still names the "
                          "default team", "set portal.support_contact_cy to the same contact in Welsh")]
     return []
+
+
+def _check_metrics_token(s: PortalSettings) -> list[ConfigProblem]:
+    if not s.metrics_token and s.dev_mode:
+        return []  # dev mode: /metrics answers direct loopback requests only
+    if not s.metrics_token:
+        return [_problem(s, "portal.metrics_token", "no metrics token is set: behind a proxy on the same host every "
+                         "visitor looks like loopback", "set PORTAL_METRICS_TOKEN to a random value of at least "
+                         f"{MIN_METRICS_TOKEN_LENGTH} characters and give it to Prometheus as a bearer token")]
+    if len(s.metrics_token) < MIN_METRICS_TOKEN_LENGTH:
+        return [_problem(s, "portal.metrics_token", "the metrics token is too short",
+                         f"use at least {MIN_METRICS_TOKEN_LENGTH} random characters")]
+    return []
+
+
+def _check_no_emulator_in_production(s: PortalSettings) -> list[ConfigProblem]:
+    """Outside dev mode, the authority and Graph must not be on loopback: that is the local emulator, which the
+    shipped config/portal.toml points at, and a production portal must never trust it."""
+    if s.dev_mode or s.allow_loopback_authority:
+        return []
+    problems = []
+    for key, url, fix in (
+        ("auth.authority", s.authority, "set PORTAL_AUTHORITY to https://login.microsoftonline.com/TENANT-ID"),
+        ("roles.graph_base_url", s.graph_base_url, "set PORTAL_GRAPH_URL to https://graph.microsoft.com"),
+    ):
+        host = urlsplit(url).hostname or ""
+        if _is_loopback(host):
+            problems.append(_problem(s, key, f"{host} is loopback (the local Entra ID emulator), not a real "
+                                     "service, and this is not dev mode", fix))
+    return problems
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified

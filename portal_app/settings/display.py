@@ -16,7 +16,7 @@ def masked_settings(settings: PortalSettings) -> list[tuple[str, str, str]]:
             attribute = _ATTRIBUTE_NAMES.get((section, key), key)
             value = getattr(settings, attribute)
             shown = _mask(value) if (section, key) in SECRET_KEYS else _show(value)
-            if (section, key) in {("session", "redis_url"), ("database", "url")}:
+            if (section, key) in {("session", "redis_url"), ("database", "url"), ("session", "anonymous_redis_url")}:
                 shown = _mask_url_password(str(value))
             rows.append((f"{section}.{key}", shown, settings.sources.get(f"{section}.{key}", "default")))
     return rows
@@ -25,7 +25,9 @@ def masked_settings(settings: PortalSettings) -> list[tuple[str, str, str]]:
 _ATTRIBUTE_NAMES = {("session", "file_dir"): "session_file_dir", ("database", "url"): "database_url",
                    ("roles", "rules_file"): "roles_file", ("services", "file"): "services_file",
                    ("documents", "folder"): "documents_folder",
-                   ("moderation", "rules_file"): "moderation_rules_file"}
+                   ("moderation", "rules_file"): "moderation_rules_file", ("limits", "login"): "login_rate_limit",
+                   ("limits", "anonymous_posts"): "anonymous_post_rate_limit",
+                   ("limits", "key_prefix"): "rate_limit_key_prefix"}
 
 
 def _show(value: Any) -> str:

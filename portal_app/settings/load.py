@@ -154,6 +154,13 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         documents_folder=documents_folder if documents_folder.is_absolute() else PROJECT_ROOT / documents_folder,
         moderation_rules_file=(moderation_rules_file if moderation_rules_file.is_absolute()
                                else PROJECT_ROOT / moderation_rules_file),
+        metrics_token=typed("portal", "metrics_token", str),
+        extra_hosts=tuple(h.lower() for h in typed("portal", "extra_hosts", tuple)),
+        allow_loopback_authority=typed("auth", "allow_loopback_authority", bool),
+        anonymous_redis_url=typed("session", "anonymous_redis_url", str),
+        login_rate_limit=typed("limits", "login", str),
+        anonymous_post_rate_limit=typed("limits", "anonymous_posts", str),
+        rate_limit_key_prefix=typed("limits", "key_prefix", str),
         sources=dict(sources),
         client_cert_path=_path_text(typed("auth", "client_cert_path", str)),
         client_key_path=_path_text(typed("auth", "client_key_path", str)),

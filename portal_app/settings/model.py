@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from auth.problems import ConfigProblems
 
@@ -32,8 +33,14 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "PORTAL_CLIENT_KEY_PASSPHRASE": ("auth", "client_key_passphrase", "str"),
     "PORTAL_TRUSTED_PROXY_HOPS": ("portal", "trusted_proxy_hops", "str"),
     "PORTAL_MODERATION_FILE": ("moderation", "rules_file", "str"),
+    "PORTAL_METRICS_TOKEN": ("portal", "metrics_token", "str"),
+    "PORTAL_ALLOW_LOOPBACK_AUTHORITY": ("auth", "allow_loopback_authority", "bool"),
+    "PORTAL_ANONYMOUS_REDIS_URL": ("session", "anonymous_redis_url", "str"),
+    "PORTAL_LOGIN_RATE_LIMIT": ("limits", "login", "str"),
+    "PORTAL_ANONYMOUS_POST_RATE_LIMIT": ("limits", "anonymous_posts", "str"),
 }
-SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key"), ("auth", "client_key_passphrase")}
+SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key"), ("auth", "client_key_passphrase"),
+               ("portal", "metrics_token")}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "portal": {
@@ -45,6 +52,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # Written as it reads after "â" ("cysylltwch â ..."): aspirate mutation included, no vowel first.
         "support_contact_cy": "thîm cymorth penodeion CBAC (appointees@wjec.co.uk)",
         "trusted_proxy_hops": 0,
+        "metrics_token": "",
+        "extra_hosts": [],
     },
     "auth": {
         "authority": "",
@@ -60,6 +69,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "client_cert_path": "",
         "client_key_path": "",
         "client_key_passphrase": "",
+        "allow_loopback_authority": False,
     },
     "session": {
         "redis_url": "",
@@ -70,6 +80,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "silent_sign_in_paths": ["/"],
         "silent_retry_minutes": 5,
         "refresh_minutes": 30,
+        "anonymous_redis_url": "",
     },
     "database": {
         "url": "",
@@ -87,6 +98,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "moderation": {
         "rules_file": "config/moderation.toml",
+    },
+    "limits": {
+        "login": "30 per minute; 300 per hour",
+        "anonymous_posts": "10 per minute; 60 per hour",
+        "key_prefix": "portal:anon:limits",
     },
 }
 
@@ -133,6 +149,13 @@ class PortalSettings:
     services_file: Path
     documents_folder: Path
     moderation_rules_file: Path
+    metrics_token: str = ""
+    extra_hosts: tuple[str, ...] = ()
+    allow_loopback_authority: bool = False
+    anonymous_redis_url: str = ""
+    login_rate_limit: str = DEFAULTS["limits"]["login"]
+    anonymous_post_rate_limit: str = DEFAULTS["limits"]["anonymous_posts"]
+    rate_limit_key_prefix: str = DEFAULTS["limits"]["key_prefix"]
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     # The certificate credential (instead of client_secret): certificate and key PEM files, or one combined PEM.
     client_cert_path: str = ""
@@ -147,6 +170,22 @@ class PortalSettings:
     def uses_certificate(self) -> bool:
         """Whether the portal proves itself to the authority with a certificate rather than a client secret."""
         return bool(self.client_cert_path)
+
+    @property
+    def external_host(self) -> str:
+        """The host name users type (no port): the one Host the portal answers (besides ``extra_hosts``)."""
+        return urlsplit(self.external_url).hostname or ""
+
+    @property
+    def external_origin(self) -> str:
+        """``scheme://host[:port]`` of the external URL: what a same-origin browser sends as ``Origin``."""
+        scheme, _, rest = self.external_url.partition("://")
+        return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
+
+    @property
+    def anonymous_store_url(self) -> str:
+        """Where sign-in flows, kept marks and rate-limit counters live: their own Redis, else the sessions'."""
+        return self.anonymous_redis_url or self.redis_url
 
     @property
     def redirect_uri(self) -> str:

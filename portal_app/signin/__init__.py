@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from portal_app.settings import PortalSettings
-from portal_app.signin import backend, gate, roles, services, views
+from portal_app.signin import backend, gate, limits, roles, services, views
 
 
 def init_app(app: Flask, settings: PortalSettings) -> None:
@@ -18,3 +18,4 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
     roles.init_app(app, settings)
     gate.init_app(app)
     app.register_blueprint(views.bp)
+    limits.init_app(app, settings)  # after the gate (it says who is anonymous) and the views (it limits /login)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from flask import Response, current_app, redirect, request
+from flask import Response, current_app, redirect, request, session
 
 from auth.flow_state import new_browser_secret
 from auth.redirects import next_destination
+from portal_app.signin.backend import loaded_session_id
 from portal_app.signin.services import identity_services
 from portal_app.web.cookies import cookie_name, forget_cookie, set_cookie
 from portal_app.web.i18n import ui_locales
@@ -36,8 +37,10 @@ def redirect_to_authority(next_path: str, *, login_hint: str | None = None, prom
     browser_secret = request.cookies.get(flow_cookie_name()) or ""
     if not (40 <= len(browser_secret) <= 60):
         browser_secret = new_browser_secret()
+    # The session this browser has now ends when the new one starts (the callback cannot see its cookie).
     auth_uri = identity_services().sign_in().begin(next_path=next_path, browser_secret=browser_secret,
-                                                   login_hint=login_hint, prompt=prompt, ui_locales=ui_locales())
+                                                   login_hint=login_hint, prompt=prompt, ui_locales=ui_locales(),
+                                                   previous_session=loaded_session_id(session))
     response = redirect(auth_uri, code=302)
     # Cross-site: Microsoft's form_post back to the callback is a cross-site POST, which would not carry a
     # Lax cookie.
@@ -91,8 +94,12 @@ def forget_hint(response: Response) -> None:
     forget_cookie(response, HINT_COOKIE)
 
 
-def end_session_url(login_hint: str | None) -> str:
-    """The authority's end-session URL that returns to the portal, or the portal's home while it is away."""
+def end_session_url(login_hint: str | None, id_token_hint: str | None = None) -> str:
+    """The authority's end-session URL that returns to the portal, or the portal's home while it is away.
+
+    OpenID Connect RP-Initiated Logout 1.0 recommends ``id_token_hint``: without it a strict provider asks the
+    user to confirm the sign-out.
+    """
     services = identity_services()
     settings = services.settings
     post_logout = settings.url_for_path("/")
@@ -106,4 +113,6 @@ def end_session_url(login_hint: str | None) -> str:
     query = {"post_logout_redirect_uri": post_logout, "client_id": settings.client_id, "ui_locales": ui_locales()}
     if login_hint:
         query["logout_hint"] = login_hint
+    if id_token_hint:
+        query["id_token_hint"] = id_token_hint
     return f"{endpoint}?{urlencode(query)}"

@@ -23,8 +23,9 @@ def refresh_if_due(user: dict, now: float) -> bool:
         return True
     services = identity_services()
     try:
-        refreshed = refresh_tokens(services.msal.app, user_session.token_cache(session), user=user,
-                                   scopes=list(services.settings.graph_scopes), validate=services.sign_in().validate)
+        # The scopes of the sign-in and no more; decide_roles gets a Graph token separately, on overage only.
+        refreshed = refresh_tokens(services.msal.app, user_session.token_cache(session, services.sealer), user=user,
+                                   scopes=list(services.settings.scopes), validate=services.sign_in().validate)
         decision = decide_roles(refreshed.claims, refreshed.token_cache)
     except AuthorityUnavailable as exc:
         # Availability over strictness while the authority is away: the session is still within its
@@ -37,7 +38,8 @@ def refresh_if_due(user: dict, now: float) -> bool:
                  extra={"event": "token_refresh", "outcome": "ended", "tid": user["tid"], "oid": user["oid"]})
         session.clear()
         return False
-    user_session.refreshed(session, token_cache=refreshed.token_cache, roles=decision.to_session(), now=now)
+    user_session.refreshed(session, token_cache=refreshed.token_cache, sealer=services.sealer,
+                           roles=decision.to_session(), now=now)
     log.info("tokens refreshed", extra={"event": "token_refresh", "outcome": "success",
                                         "tid": user["tid"], "oid": user["oid"]})
     return True

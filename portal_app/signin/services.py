@@ -12,11 +12,12 @@ import threading
 from flask import Flask, current_app
 
 from auth.client_certificate import ClientCertificate, load_client_certificate
-from auth.discovery import DiscoveryCache
+from auth.discovery import DiscoveryCache, entra_shaped
 from auth.errors import AuthError
 from auth.flow_state import SignInFlows
 from auth.http import authority_session
 from auth.msal_client import MsalClient
+from auth.sealing import Sealer
 from auth.signin import SignIn, SignInConfig
 from auth.stores import ExpiringStore
 from auth.tokens import JwksCache
@@ -31,8 +32,10 @@ log = logging.getLogger(__name__)
 
 
 class IdentityServices:
-    def __init__(self, settings: PortalSettings, flow_store: ExpiringStore) -> None:
+    def __init__(self, settings: PortalSettings, flow_store: ExpiringStore, secret_key: str | bytes) -> None:
         self.settings = settings
+        # The MSAL token cache is sealed in the session under a key derived from the secret key (auth.sealing).
+        self.sealer = Sealer(secret_key, purpose="token cache")
         self.http = authority_session(settings.http_timeout_seconds, settings.ca_bundle or None)
         instrument_http(self.http)
         self.certificate = client_certificate(settings)
@@ -63,6 +66,7 @@ class IdentityServices:
             scopes=s.scopes, domain_hint=s.appointee_domains[0] if s.appointee_domains else None,
             clock_skew_seconds=s.clock_skew_seconds,
             required_auth_context=s.required_auth_context or None,
+            issuer_names_tenant=entra_shaped(s.authority),
         )
         return SignIn(msal_client=self.msal, flows=self.flows, jwks=self.jwks(),
                       issuer_template=self.metadata()["issuer"], config=config)
@@ -91,7 +95,7 @@ def client_certificate(settings: PortalSettings) -> ClientCertificate | None:
 
 
 def init_app(app: Flask, settings: PortalSettings, flow_store: ExpiringStore) -> None:
-    services = app.extensions[EXTENSION] = IdentityServices(settings, flow_store)
+    services = app.extensions[EXTENSION] = IdentityServices(settings, flow_store, app.config["SECRET_KEY"])
     add_readiness_check(app, "authority", services.problem)
 
 

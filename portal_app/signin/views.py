@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from auth import user_session
 from auth.redirects import next_destination
-from auth.session_index import sid_key, user_key
+from auth.session_index import sid_key
 from auth.signin import SilentSignInFailed
 from portal_app.signin.backend import backend
 from portal_app.signin.gate import login_required, require_csrf
@@ -83,9 +83,12 @@ def callback():
         return redirect(sign_in_page(exc.next_path), code=303)
     # Roles are decided before the session starts: a Graph failure on overage leaves nobody half signed in.
     decision = decide_roles(signed_in.claims, signed_in.token_cache)
-    user_session.start(session, signed_in.identity, token_cache=signed_in.token_cache, now=clock.now(),
+    user_session.start(session, signed_in.identity, token_cache=signed_in.token_cache,
+                       sealer=identity_services().sealer, now=clock.now(),
                        login_hint=signed_in.claims.get("login_hint"), roles=decision.to_session())
     backend().rotate_and_index(session, signed_in.identity)
+    if signed_in.previous_session and signed_in.previous_session != session.sid:
+        backend().end([signed_in.previous_session])  # ASVS 7.2.4: signing in again ends the session before
     log.info("sign-in succeeded", extra={"event": "sign_in", "outcome": "success",
                                          "tid": signed_in.identity.tenant_id,
                                          "oid": signed_in.identity.object_id,
@@ -119,7 +122,7 @@ def sign_out_everywhere():
     """End every portal session of this user, in every browser, then sign out here."""
     require_csrf(_("This sign-out form has expired. Please try again."))
     user = g.user
-    ended = backend().end_indexed(user_key(user["tid"], user["oid"]), keep=session.sid)
+    ended = backend().end_everywhere(user["tid"], user["oid"], now=clock.now(), keep=session.sid)
     log.info("signed out everywhere", extra={"event": "sign_out", "via": "everywhere", "sessions": ended,
                                              "tid": user["tid"], "oid": user["oid"]})
     return _finish_sign_out(user)
@@ -127,9 +130,10 @@ def sign_out_everywhere():
 
 def _finish_sign_out(user: dict):
     """Delete this session (tokens and MSAL cache with it) and send the browser to the end-session endpoint."""
+    id_token_hint = user_session.id_token_hint(session, identity_services().sealer)  # read before it is gone
     session.clear()
     log.info("sign-out", extra={"event": "sign_out", "via": "portal", "tid": user["tid"], "oid": user["oid"]})
-    response = redirect(end_session_url(user.get("login_hint")), code=303)
+    response = redirect(end_session_url(user.get("login_hint"), id_token_hint), code=303)
     forget_hint(response)
     return response
 

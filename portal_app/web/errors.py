@@ -21,6 +21,7 @@ _TITLES = {
     403: _l("You do not have access to this page"),
     404: _l("Page not found"),
     405: _l("That action is not allowed here"),
+    429: _l("Please wait a moment"),
     503: _l("The portal is busy"),
 }
 
@@ -55,7 +56,7 @@ def http_error_description(exc: HTTPException) -> str:
     """The description given to abort() (ours are translated), else a translated one: never Werkzeug's English."""
     # HTTPException stores a description on the instance only when one was passed; the class default is English.
     given = vars(exc).get("description")
-    if given:
+    if given and exc.code != 429:
         return str(given)
     return {
         400: _("Something in that request was not right. Go back, reload the page and try again."),
@@ -63,6 +64,8 @@ def http_error_description(exc: HTTPException) -> str:
         404: _("We could not find that page. It may have moved, or the link may be wrong."),
         405: _("That action is not allowed on this page."),
         413: _("That was more than the portal accepts in one go."),
+        # Flask-Limiter's own description is the limit in English ("10 per 1 minute"): never shown.
+        429: _("Too many attempts from your network in a short time. Please wait a minute and try again."),
     }.get(exc.code) or _("Please try again.")
 
 

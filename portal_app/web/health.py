@@ -2,7 +2,9 @@
 
 Readiness is the sum of the checks the other packages register (``add_readiness_check``): the session store
 and the authority's metadata (sign-in), the database and its schema (database). Each check answers None when
-ready, or a sentence saying what is wrong.
+ready, or a sentence saying what is wrong. Those sentences name internal hosts and ports, so only operators
+(``metrics.operator_request``: the metrics token) read them in the answer; everyone gets the bare status, and
+the detail is always in the log.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, current_app, jsonify
+
+from portal_app.web.metrics import operator_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -35,7 +39,8 @@ def readyz():
                 if (problem := check())}
     if problems:
         log.warning("not ready: %s", problems)
-        response = jsonify(status="unavailable", problems=problems)
+        response = jsonify(status="unavailable", problems=problems) if operator_request() else jsonify(
+            status="unavailable")
         response.status_code = 503
         response.headers["Retry-After"] = "10"
         return response

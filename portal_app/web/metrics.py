@@ -4,9 +4,14 @@ Counting needs no changes elsewhere: sign-in outcomes and store errors come from
 already writes (a handler on the ``portal_app`` logger, so every module below it counts wherever it lives),
 authority calls from a wrapper the sign-in services put on their HTTP session (``instrument_http``).
 
-Access: /metrics answers only (a) a request carrying ``Authorization: Bearer $PORTAL_METRICS_TOKEN`` when
-that variable is set, or (b) a direct request from loopback without any X-Forwarded-* header (a reverse
-proxy on the same host must not make the outside world look local). Everyone else gets a 404.
+Labels are bounded: a sign-in's error is one of ``auth.errors.KNOWN_ERROR_CODES`` or "other" (visitors choose
+the callback's error parameter), its outcome "success", "refused" or "other".
+
+Access (``operator_request``, also for the detail of /readyz): a request carrying ``Authorization: Bearer
+$PORTAL_METRICS_TOKEN``. Outside dev mode that token is required (the portal refuses to start without it):
+behind a reverse proxy on the same host that adds no forwarded header, every visitor is a loopback peer. In
+dev mode without a token, a direct request from loopback without any X-Forwarded-* header. Everyone else gets
+a 404.
 Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (an empty folder; gunicorn.conf.py empties
 it at start) so that every worker's counts are summed; without it each worker reports only its own.
 """
@@ -29,6 +34,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from auth.errors import known_error_code
 
 bp = Blueprint("metrics", __name__)
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -54,6 +61,7 @@ STORE_ERRORS = Counter("portal_session_store_errors_total", "Session store (Redi
 # The parent of every portal module's logger: the sign-in views, the error handler and the session backend log
 # the events counted here, and their records propagate to it.
 _COUNTED_LOGGER = "portal_app"
+_OUTCOMES = ("success", "refused")
 
 
 class EventCounter(logging.Handler):
@@ -61,8 +69,10 @@ class EventCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if getattr(record, "event", None) == "sign_in":
-            SIGN_INS.labels(outcome=str(getattr(record, "outcome", "unknown"))[:32],
-                            error=str(getattr(record, "error", ""))[:64]).inc()
+            outcome = getattr(record, "outcome", None)
+            error = getattr(record, "error", "")
+            SIGN_INS.labels(outcome=outcome if outcome in _OUTCOMES else "other",
+                            error=known_error_code(error) if error else "").inc()
         elif record.levelno >= logging.ERROR and record.getMessage().startswith("session store unavailable"):
             STORE_ERRORS.inc()
 
@@ -113,10 +123,15 @@ def _observe(response):
     return response
 
 
-def _allowed(token: str) -> bool:
+def operator_request() -> bool:
+    """Whether this request may read metrics and readiness detail (see the module docstring)."""
+    settings = current_app.extensions["portal.settings"]
+    token = settings.metrics_token
     if token:
         offered = request.headers.get("Authorization", "")
         return hmac.compare_digest(offered.encode(), f"Bearer {token}".encode())
+    if not settings.dev_mode:
+        return False  # not reached: the settings checks refuse to start without a token outside dev mode
     if any(name.lower().startswith("x-forwarded") or name.lower() == "forwarded" for name in request.headers.keys()):
         return False
     try:
@@ -128,7 +143,7 @@ def _allowed(token: str) -> bool:
 @bp.get("/metrics")
 def metrics():
     """The Prometheus exposition; 404 unless allowed (see the module docstring)."""
-    if not _allowed(current_app.extensions["portal.metrics_token"]):
+    if not operator_request():
         abort(404)
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -140,7 +155,6 @@ def metrics():
 
 def init_app(app: Flask) -> None:
     """Register /metrics, the callback timer and the log-record counter."""
-    app.extensions["portal.metrics_token"] = os.environ.get("PORTAL_METRICS_TOKEN", "")
     app.register_blueprint(bp)
     app.before_request(_start_timer)
     app.after_request(_observe)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from auth import user_session
+from auth.sealing import Sealer
 from auth.tokens import Identity
 from tests.support.signed_tokens import APPOINTEE_TENANT_ID, EXAMINER_OID
 
 SIGNED_IN_AT = 10_000.0
 IDLE = 900.0
 ABSOLUTE = 8 * 3600.0
+SEALER = Sealer("test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz", purpose="token cache")
 
 EXAMINER = Identity(tenant_id=APPOINTEE_TENANT_ID, object_id=EXAMINER_OID, subject="examiner-pairwise-sub",
                     display_name="Eleri Evans", username="examiner@wjec-appointees.co.uk", session_id="sid-1")
@@ -37,7 +39,8 @@ def signed_in(session=None, identity: Identity = EXAMINER, **overrides):
     Keyword arguments only, so a keyword ``start`` gains later (``roles=``) needs a default here, not in every test.
     """
     session = RecordingSession() if session is None else session
-    arguments = {"token_cache": '{"AccessToken": {}}', "now": SIGNED_IN_AT, "login_hint": None, **overrides}
+    arguments = {"token_cache": '{"AccessToken": {}}', "sealer": SEALER, "now": SIGNED_IN_AT, "login_hint": None,
+                 **overrides}
     user_session.start(session, identity, **arguments)
     return session
 
@@ -59,7 +62,7 @@ def test_start_records_the_user_by_tenant_and_object_id():
 
 def test_start_keeps_the_token_cache_and_starts_every_clock_at_sign_in():
     session = signed_in(token_cache="serialized-cache", now=12_345.0)
-    assert session[user_session.TOKEN_CACHE] == "serialized-cache"
+    assert user_session.token_cache(session, SEALER) == "serialized-cache"
     assert session[user_session.SIGNED_IN_AT] == 12_345.0
     assert session[user_session.LAST_SEEN] == 12_345.0
     assert session[user_session.REFRESHED_AT] == 12_345.0
@@ -73,7 +76,7 @@ def test_start_throws_away_everything_the_session_held_before():
     signed_in(session, identity=EXAMINER, token_cache="examiner-cache")
 
     assert user_session.current_user(session)["oid"] == EXAMINER_OID
-    assert session[user_session.TOKEN_CACHE] == "examiner-cache"
+    assert user_session.token_cache(session, SEALER) == "examiner-cache"
     assert "emi.draft" not in session
 
 
@@ -236,3 +239,45 @@ def test_a_session_without_a_csrf_token_matches_nothing(submitted):
     # An empty expected token must not make "nothing submitted" a match.
     assert not user_session.csrf_matches({}, submitted)
     assert not user_session.csrf_matches({user_session.CSRF: ""}, submitted)
+
+
+# --- the sealed token cache ---------------------------------------------------------------------------------
+
+
+def test_the_token_cache_is_kept_sealed_never_in_clear():
+    session = signed_in(token_cache='{"RefreshToken": {"x": {"secret": "refresh-secret"}}}')
+    assert "refresh-secret" not in str(session[user_session.TOKEN_CACHE])
+    assert "refresh-secret" in user_session.token_cache(session, SEALER)
+
+
+def test_a_token_cache_copied_from_another_users_session_does_not_open():
+    moderator = signed_in(identity=MODERATOR, token_cache="moderator-cache")
+    examiner = signed_in(token_cache="examiner-cache")
+    examiner[user_session.TOKEN_CACHE] = moderator[user_session.TOKEN_CACHE]
+    assert user_session.token_cache(examiner, SEALER) == ""
+
+
+@pytest.mark.parametrize("stored", ["", "not sealed", "v1.", "v1.AAAA", '{"RefreshToken": {}}', 42, None])
+def test_a_token_cache_that_was_not_sealed_by_this_portal_does_not_open(stored):
+    session = signed_in()
+    session[user_session.TOKEN_CACHE] = stored
+    assert user_session.token_cache(session, SEALER) == ""
+
+
+def test_a_token_cache_sealed_under_another_secret_key_does_not_open():
+    other = Sealer("another-secret-key-0123456789-abcdefghijklmnopqrstuv", purpose="token cache")
+    session = signed_in(sealer=other, token_cache="cache")
+    assert user_session.token_cache(session, SEALER) == ""
+
+
+def test_a_refresh_seals_the_new_cache():
+    session = signed_in(token_cache="old")
+    user_session.refreshed(session, token_cache="new", sealer=SEALER, roles={}, now=SIGNED_IN_AT + 60)
+    assert user_session.token_cache(session, SEALER) == "new"
+
+
+def test_the_id_token_hint_is_the_id_token_in_the_cache():
+    cache = '{"IdToken": {"key": {"secret": "header.payload.signature", "credential_type": "IdToken"}}}'
+    assert user_session.id_token_hint(signed_in(token_cache=cache), SEALER) == "header.payload.signature"
+    assert user_session.id_token_hint(signed_in(token_cache="{}"), SEALER) is None
+    assert user_session.id_token_hint({}, SEALER) is None

@@ -43,7 +43,8 @@ def test_redis_down_gives_503_with_retry_after_and_the_portal_recovers_by_itself
 
     redis_server.stop()
     page = browser.get("/services", allow_redirects=False)
-    ready = browser.get("/readyz")
+    operator = {"Authorization": f"Bearer {portal_on_private_redis.env['PORTAL_METRICS_TOKEN']}"}
+    ready = browser.get("/readyz", headers=operator)
 
     assert page.status_code == 503
     assert page.headers["Retry-After"].isdigit()

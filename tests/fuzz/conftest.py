@@ -13,7 +13,7 @@ import responses
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from portal_app import create_app
-from tests.portal_app.conftest import SignInActions, portal_test_config
+from tests.portal_app.conftest import UNLIMITED, SignInActions, portal_test_config
 from tests.portal_app.conftest_data import seed
 from tests.support.fake_entra import FakeEntra
 
@@ -34,7 +34,7 @@ def fuzz_app(tmp_path_factory, redis_url, fuzz_entra):
     folder = tmp_path_factory.mktemp("fuzz-app")
     url = f"sqlite:///{folder / 'portal.sqlite3'}"
     seed(url)
-    app = create_app(portal_test_config(folder, redis_url, database={"url": url}))
+    app = create_app(portal_test_config(folder, redis_url, database={"url": url}, limits=UNLIMITED))
     yield app
     app.extensions["portal.database"].engine.dispose()
 

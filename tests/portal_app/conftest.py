@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,6 +13,11 @@ from tests.support.fake_entra import FakeEntra
 from tests.support.signed_tokens import APPOINTEE_TENANT_ID, AUTHORITY, PORTAL_CLIENT_ID
 
 SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+# Outside dev mode the portal needs a metrics token (for /metrics and the detail of /readyz).
+METRICS_TOKEN = "test-metrics-token-0123456789abcdef"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+# For tests that sign in or post far more often than a person does (fuzzing, races), from the one test address.
+UNLIMITED = {"login": "100000 per minute", "anonymous_posts": "100000 per minute"}
 
 
 def portal_test_config(tmp_path, redis_url: str | None = None, **sections) -> dict:
@@ -21,10 +27,17 @@ def portal_test_config(tmp_path, redis_url: str | None = None, **sections) -> di
                  "allowed_tenants": [APPOINTEE_TENANT_ID], "ca_bundle": "", "http_timeout_seconds": 5.0},
         "session": {"redis_url": redis_url or "", "file_dir": str(tmp_path / "sessions")},
         "database": {"url": f"sqlite:///{tmp_path / 'portal.sqlite3'}"},
+        # The shipped file names the emulator's Graph, which a portal outside dev mode refuses.
+        "roles": {"graph_base_url": "https://graph.microsoft.com"},
+        # Rate-limit counters of their own: the test client always comes from 127.0.0.1, and tests (of this
+        # run and of others on the machine) share one Redis.
+        "limits": {"key_prefix": f"test:{uuid.uuid4().hex}:limits"},
         "flask": {"TESTING": True},
     }
     if redis_url is None:
         config["portal"]["dev_mode"] = True
+    else:
+        config["portal"]["metrics_token"] = METRICS_TOKEN
     for section, values in sections.items():
         config.setdefault(section, {}).update(values)
     return config

@@ -18,7 +18,9 @@ from tests.portal_app.conftest import portal_test_config
 DEV_ENV = {"PORTAL_DEV_MODE": "1", "PORTAL_CLIENT_SECRET": "a-client-secret", "PORTAL_SECRET_KEY": "",
            "REDIS_URL": "", "PORTAL_CONFIG": ""}
 PRODUCTION_ENV = {"PORTAL_DEV_MODE": "0", "PORTAL_CLIENT_SECRET": "a-client-secret", "PORTAL_SECRET_KEY": "k" * 40,
-                  "PORTAL_CONFIG": ""}
+                  "PORTAL_CONFIG": "", "PORTAL_METRICS_TOKEN": "m" * 32,
+                  "PORTAL_AUTHORITY": "https://login.microsoftonline.com/3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70",
+                  "PORTAL_GRAPH_URL": "https://graph.microsoft.com"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # `flask --app wsgi portal explain ARGS` as an operator runs it, in a fresh interpreter, then what it imported.
 EXPLAIN_THEN_LIST_EMULATOR_MODULES = """

@@ -12,7 +12,7 @@ from portal_app import create_app
 from portal_app.cli import portal_cli
 from portal_app.data.models import AuditLog
 from tests.data.builders import ELERI, make_sheet
-from tests.portal_app.conftest import portal_test_config
+from tests.portal_app.conftest import METRICS_AUTH, portal_test_config
 from tests.portal_app.conftest_data import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_data import EXAMINER, SignInActions, make_data_app, sign_in_as
 from tests.portal_app.test_emi import open_sheet, sheet_form
@@ -30,11 +30,11 @@ def run(app, *args):
 
 def test_readyz_reports_a_schema_behind_head_until_migrate_runs(empty_app):
     client = empty_app.test_client()
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=METRICS_AUTH)
     assert response.status_code == 503
     assert "database schema not at head" in response.json["problems"]["database"]
     assert run(empty_app, "migrate").exit_code == 0
-    assert client.get("/readyz").status_code == 200
+    assert client.get("/readyz", headers=METRICS_AUTH).status_code == 200
 
 
 def test_pages_on_an_unmigrated_database_are_a_503_not_a_500(empty_app, entra):

@@ -17,12 +17,13 @@ from tests.portal_app.conftest_data import (
     sign_in_as,
 )
 
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 LATIN_CORE = "GCSE JANUARY 2017 LATIN LANGUAGE CORE: LEVEL 2 (9521/01)"
 
 
 def sheet_form(html: str) -> dict[str, str]:
     """The hidden fields and every mark field of a rendered sheet, as a browser would post them."""
-    fields = dict(re.findall(r'name="(csrf_token|expected_version)" value="([^"]*)"', html))
+    fields = dict(re.findall(r'name="(csrf_token|expected_version|stash_token)" value="([^"]*)"', html))
     fields.update(re.findall(r'name="(mark-\d+)" id="mark-\d+" value="([^"]*)"', html))
     return fields
 
@@ -152,7 +153,8 @@ def test_an_expired_session_keeps_the_typed_marks_for_after_sign_in(examiner, en
     form = open_sheet(examiner)
     field = next(k for k in form if k.startswith("mark-"))
     examiner.client.delete_cookie("portal_session", domain="localhost")
-    response = examiner.client.post("/emi/allocations/1", data={**form, field: "55", "action": "save"})
+    response = examiner.client.post("/emi/allocations/1", data={**form, field: "55", "action": "save"},
+                                    headers=SAME_ORIGIN)
     assert response.status_code == 303
     next_path = re.search(r"next=([^&]+)", response.location).group(1)
     from urllib.parse import unquote
@@ -168,7 +170,7 @@ def test_kept_marks_cannot_be_planted_in_another_browser(examiner, data_app, ent
     form = open_sheet(examiner)
     field = next(k for k in form if k.startswith("mark-"))
     attacker = data_app.test_client()
-    response = attacker.post("/emi/allocations/1", data={**form, field: "0"})
+    response = attacker.post("/emi/allocations/1", data={**form, field: "0"}, headers=SAME_ORIGIN)
     next_path = re.search(r"next=([^&]+)", response.location).group(1)
     from urllib.parse import unquote
 

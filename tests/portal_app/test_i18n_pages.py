@@ -194,7 +194,11 @@ def test_marks_kept_across_a_new_sign_in_are_explained_in_welsh(services_browser
     """A session that ended while marking: the sheet comes back after sign-in with the typed marks, in Welsh."""
     client = services_browser.client
     client.set_cookie(COOKIE, "cy")
-    kept = client.post(EMI_SHEET, data={"mark-1": "7"})
+    assert services_browser.sign_in(EMI_SHEET, **DEMO_USERS["examiner"]).status_code == 303
+    sheet = client.get(EMI_SHEET).get_data(as_text=True)
+    token = re.search(r'name="stash_token" value="([^"]*)"', sheet).group(1)
+    client.delete_cookie("portal_session", domain="localhost")  # the session ends while they type
+    kept = client.post(EMI_SHEET, data={"mark-1": "7", "stash_token": token}, headers={"Sec-Fetch-Site": "same-origin"})
     assert kept.status_code == 303
     next_path = parse_qs(urlsplit(kept.location).query)["next"][0]
     assert services_browser.sign_in(next_path, **DEMO_USERS["examiner"]).status_code == 303

@@ -226,7 +226,8 @@ def test_an_expired_session_keeps_every_typed_field_of_the_centre_page(moderator
     entry = mark_fields(fields)[0][5:]
     fields[f"mark-work-{entry}"] = "incomplete"
     moderator.client.delete_cookie("portal_session", domain="localhost")
-    html = _after_sign_in(moderator, moderator.client.post(CENTRE, data={**fields, "action": "save"}), MODERATOR)
+    html = _after_sign_in(moderator, moderator.client.post(CENTRE, data={**fields, "action": "save"},
+                                                             headers={"Sec-Fetch-Site": "same-origin"}), MODERATOR)
     kept = form_fields(html)
     assert "these changes were not saved" in html
     assert kept["mark-report-assessment_comment"] == "Sylwadau hir wedi'u teipio'n ofalus.\nAil baragraff."

@@ -129,7 +129,8 @@ def test_an_expired_session_keeps_the_reviewers_note_and_decides_nothing(app, en
     leader = signed_in(app, entra, TEAM_LEADER)
     decision = form_fields(page(leader, MEMBER_CENTRE), testid="decision")
     leader.client.delete_cookie("portal_session", domain="localhost")
-    response = leader.client.post(MEMBER_CENTRE, data={**decision, "mark-note": "Nodyn hir.", "action": "return"})
+    response = leader.client.post(MEMBER_CENTRE, data={**decision, "mark-note": "Nodyn hir.", "action": "return"},
+                                  headers={"Sec-Fetch-Site": "same-origin"})  # what a browser sends from the page
     assert response.status_code == 303
     after = leader.sign_in(next_path=unquote(re.search(r"next=([^&]+)", response.location).group(1)),
                            **TEAM_LEADER)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -74,3 +75,57 @@ def test_only_admins_may_run_the_link_check(services_browser, entra, who):
 
 def test_anonymous_visitors_go_to_sign_in(services_app):
     assert services_app.test_client().get("/admin/link-check/").status_code == 302
+
+
+# --- redirects (issue 13: the check was a blind probe into internal addresses) -------------------------------
+
+INTERNAL = ["http://127.0.0.1:6379/", "http://10.0.0.5/admin", "http://192.168.1.1/", "http://172.16.0.9/",
+            "http://169.254.169.254/latest/meta-data/", "http://[::1]:8000/", "http://[fd00::1]/", "http://localhost/",
+            "http://0.0.0.0/", "http://100.64.0.1/", "http://[::ffff:127.0.0.1]/", "file:///etc/passwd"]
+
+
+def _answer_every_link(mock, status=200) -> None:
+    for url in LINKS.values():
+        mock.add(responses.HEAD, url, status=status)
+
+
+@pytest.mark.parametrize("target", INTERNAL)
+def test_a_redirect_to_an_internal_address_is_not_followed(services_browser, entra, target):
+    mock = entra.mock
+    _answer_every_link(mock)
+    mock.replace(responses.HEAD, LINKS["appointee-resources"], status=302, headers={"Location": target})
+    mock.add(responses.HEAD, target.replace("[::ffff:127.0.0.1]", "127.0.0.1"), status=200)  # would answer
+
+    html = signed_in(services_browser, "admin").client.get("/admin/link-check/").get_data(as_text=True)
+
+    asked = [call.request.url for call in mock.calls]
+    public = (None, "www.wjec.co.uk", "login.microsoftonline.com")
+    assert not [url for url in asked if urlsplit(url).hostname not in public]
+    assert statuses(html)["appointee-resources"] == "no answer BROKEN"
+    assert "not followed" in html
+
+
+def test_a_redirect_relative_to_a_public_host_is_followed(services_browser, entra):
+    mock = entra.mock
+    _answer_every_link(mock)
+    mock.replace(responses.HEAD, LINKS["appointee-resources"], status=301, headers={"Location": "/appointees/new/"})
+    mock.add(responses.HEAD, f"{BASE}/appointees/new/", status=200)
+
+    html = signed_in(services_browser, "admin").client.get("/admin/link-check/").get_data(as_text=True)
+
+    assert statuses(html)["appointee-resources"] == "200 OK"
+    assert f"after redirect to {BASE}/appointees/new/" in html
+
+
+def test_redirects_are_followed_only_so_far(services_browser, entra):
+    mock = entra.mock
+    _answer_every_link(mock)
+    mock.replace(responses.HEAD, LINKS["appointee-resources"], status=302, headers={"Location": f"{BASE}/loop/0"})
+    for hop in range(20):
+        mock.add(responses.HEAD, f"{BASE}/loop/{hop}", status=302, headers={"Location": f"{BASE}/loop/{hop + 1}"})
+
+    html = signed_in(services_browser, "admin").client.get("/admin/link-check/").get_data(as_text=True)
+
+    assert statuses(html)["appointee-resources"] == "no answer BROKEN"
+    assert "more than 5 redirects" in html
+    assert len([c for c in mock.calls if "/loop/" in c.request.url]) == 5

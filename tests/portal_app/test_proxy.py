@@ -41,3 +41,23 @@ def test_with_trusted_proxies_client_address_and_scheme_come_from_them_but_never
 
     assert seen["addr"] == "203.0.113.7" and seen["scheme"] == "https"
     assert seen["host"] == "localhost"  # X-Forwarded-Host is never trusted
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:5000", "localhost.evil.example", "127.0.0.2"])
+def test_a_forged_host_is_refused_and_never_reflected(client, host):
+    response = client.get("/emi", headers={"Host": host})
+
+    assert response.status_code == 400
+    assert "evil.example" not in response.headers.get("Location", "")
+    assert "Something in that request was not right" in response.get_data(as_text=True)
+
+
+def test_the_external_urls_host_is_served(client):
+    response = client.get("/emi", headers={"Host": "localhost:5000"})
+    assert response.status_code == 308 and response.location in ("/emi/", "http://localhost:5000/emi/")
+
+
+def test_extra_hosts_serve_probes_that_use_another_name(tmp_path, redis_url, entra):
+    app = create_app(portal_test_config(tmp_path, redis_url, portal={"extra_hosts": ["10.0.0.8"]}))
+    assert app.test_client().get("/healthz", headers={"Host": "10.0.0.8:8000"}).status_code == 200
+    assert app.test_client().get("/healthz", headers={"Host": "10.0.0.9:8000"}).status_code == 400

@@ -5,9 +5,13 @@ Time is controlled through the app's clock, never slept.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import pytest
+import redis
 
 from portal_app import create_app
+from portal_app.signin.backend import SESSION_KEY_PREFIX
 from tests.portal_app.conftest import SignInActions, portal_test_config, query_of
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml", "User-Agent": "Mozilla/5.0 Chrome/156"}
@@ -128,13 +132,32 @@ def test_tokens_are_refreshed_and_roles_reevaluated(client, auth, clock, entra):
     assert b"No services are available" in page.data
 
 
-@pytest.mark.parametrize("error", ["invalid_grant", "interaction_required"])
+# Any OAuth error response is an answer, not an outage (issue 13): a strict provider's invalid_scope, too.
+@pytest.mark.parametrize("error", ["invalid_grant", "interaction_required", "invalid_scope", "invalid_client",
+                                   "unauthorized_client", "invalid_request", "something_new"])
 def test_a_refused_refresh_ends_the_session(client, auth, clock, entra, error):
     auth.sign_in()
     entra.token_response = lambda form: (400, {"error": error, "error_description": "AADSTS50173: revoked"})
-    clock.now += 30 * 60 + 1
+    clock.now += 29 * 60
+    assert client.get("/services").status_code == 200  # not idle: the refresh, not the idle limit, ends it
+    clock.now += 2 * 60
     response = client.get("/services")
     assert response.status_code == 302 and response.location.startswith("/?next=")
+
+
+def test_a_refresh_asks_only_for_the_scopes_the_sign_in_was_granted(client, auth, clock, entra):
+    # RFC 6749 section 6: a refresh may not add scopes. The Graph token for the groups overage is asked for
+    # separately, and only for users in overage.
+    auth.sign_in()
+    entra.token_overrides = {"nonce": None}
+    clock.now += 29 * 60
+    client.get("/services")  # keeps the session from going idle
+    clock.now += 2 * 60
+    assert client.get("/services").status_code == 200
+    refreshes = [parse_qs(call.request.body) for call in entra.mock.calls
+                 if call.request.method == "POST" and "refresh_token" in parse_qs(call.request.body)]
+    assert len(refreshes) == 1
+    assert set(refreshes[0]["scope"][0].split()) == {"openid", "profile", "offline_access"}
 
 
 def test_a_refreshed_id_token_for_another_user_is_refused(client, auth, clock, entra):
@@ -177,3 +200,24 @@ def test_sign_out_everywhere_ends_all_of_a_users_sessions(app, entra):
     assert response.status_code == 303 and "oauth2/v2.0/logout" in response.location
     assert phone.client.get("/services").status_code == 302
     assert laptop.client.get("/services").status_code == 302
+
+
+def test_sign_out_everywhere_voids_even_a_session_the_index_lost(app, entra, redis_url):
+    # Defence in depth: "sign out everywhere" also stamps the user, so a session that no index knows (its
+    # entry evicted, say) is void at its next write, and gone from then on.
+    lost, other = SignInActions(app.test_client(), entra), SignInActions(app.test_client(), entra)
+    lost.sign_in(roles=["TeamLeader", "Moderator"])
+    lost_sid = lost.client.get_cookie("portal_session").value
+    redis.Redis.from_url(redis_url).srem(
+        "portal:index:user:3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70:11111111-1111-4111-8111-111111111111", lost_sid)
+    csrf_lost = _csrf(lost.client.get("/logout"))
+    other.sign_in()
+    assert other.client.post("/logout/everywhere", data={"csrf_token": _csrf(other.client.get("/logout"))}
+                             ).status_code == 303
+
+    lost.client.post("/work-as", data={"csrf_token": csrf_lost, "role": "moderator"})
+
+    assert redis.Redis.from_url(redis_url).exists(SESSION_KEY_PREFIX + lost_sid) == 0
+    stolen = app.test_client()
+    stolen.set_cookie("portal_session", lost_sid, domain="localhost")
+    assert stolen.get("/services").status_code == 302

@@ -121,3 +121,32 @@ def test_static_assets_carry_cache_headers_and_pages_do_not_cache(client):
         assert asset.status_code == 200
         assert "max-age=3600" in asset.headers["Cache-Control"] and asset.headers.get("ETag")
     assert "no-store" in client.get("/").headers["Cache-Control"]
+
+
+def test_signing_in_again_ends_the_previous_session_though_the_callback_brings_no_session_cookie(
+        client, auth, redis_url, app):
+    # ASVS 7.2.4. Entra's form_post back to the callback is a cross-site POST, so the browser leaves the Lax
+    # session cookie behind; /login is same-site and does carry it.
+    auth.sign_in()
+    first = _session_cookie(client).value
+    authorize = auth.start()
+    client.delete_cookie("portal_session", domain="localhost")
+
+    assert auth.callback(authorize).status_code == 303
+
+    assert _session_cookie(client).value != first
+    assert redis.Redis.from_url(redis_url).get(SESSION_KEY_PREFIX + first) is None
+    old_browser = app.test_client()
+    old_browser.set_cookie("portal_session", first, domain="localhost")
+    assert old_browser.get("/services").status_code == 302
+
+
+def test_sign_out_sends_the_id_token_as_id_token_hint(client, auth, entra):
+    # OpenID Connect RP-Initiated Logout 1.0 recommends it; without it a strict provider asks the user to confirm.
+    auth.sign_in()
+    issued = [call.response.json()["id_token"] for call in entra.mock.calls if call.request.method == "POST"][-1]
+    token = client.get("/logout").data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+
+    response = client.post("/logout", data={"csrf_token": token})
+
+    assert query_of(response.location)["id_token_hint"] == issued

@@ -7,10 +7,17 @@ import pytest
 from portal_app.settings import ConfigError, load_settings
 from portal_app.settings.display import masked_settings
 
-GOOD_ENV = {
+SECRETS = {
     "PORTAL_SECRET_KEY": "k" * 40,
     "PORTAL_CLIENT_SECRET": "client-secret-value",
+    "PORTAL_METRICS_TOKEN": "m" * 32,
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+# What production sets on top of the shipped file: the real authority and Graph (the file names the emulator).
+GOOD_ENV = {
+    **SECRETS,
+    "PORTAL_AUTHORITY": "https://login.microsoftonline.com/3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70",
+    "PORTAL_GRAPH_URL": "https://graph.microsoft.com",
 }
 
 
@@ -128,3 +135,26 @@ def test_an_acronym_after_a_keeps_its_letters(tmp_path):
     environ = _with_support_contact(tmp_path, support_contact="WJEC (unit@example.org)",
                                     support_contact_cy="CBAC (unit@example.org)")
     assert load_settings(environ=environ).support_contact_cy == "CBAC (unit@example.org)"
+
+
+def test_outside_dev_mode_the_shipped_config_is_refused_for_pointing_at_the_emulator():
+    problems = _problems(SECRETS)
+    assert {p.key for p in problems} == {"auth.authority", "roles.graph_base_url"}
+    assert all("loopback" in p.problem for p in problems)
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.1.2.3", "[::1]", "portal.localhost", "0.0.0.0"])
+def test_any_loopback_authority_is_refused_outside_dev_mode(host):
+    problems = _problems({**GOOD_ENV, "PORTAL_AUTHORITY": f"https://{host}:8443/3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70"})
+    assert [p.key for p in problems] == ["auth.authority"]
+
+
+def test_dev_mode_and_the_explicit_test_switch_allow_the_emulator():
+    assert load_settings(environ={**SECRETS, "PORTAL_DEV_MODE": "1"}).dev_mode
+    assert load_settings(environ={**SECRETS, "PORTAL_ALLOW_LOOPBACK_AUTHORITY": "1"}).allow_loopback_authority
+
+
+def test_outside_dev_mode_a_metrics_token_is_required():
+    without = {key: value for key, value in GOOD_ENV.items() if key != "PORTAL_METRICS_TOKEN"}
+    assert [p.key for p in _problems(without)] == ["portal.metrics_token"]
+    assert [p.key for p in _problems({**GOOD_ENV, "PORTAL_METRICS_TOKEN": "short"})] == ["portal.metrics_token"]

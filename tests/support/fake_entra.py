@@ -21,6 +21,11 @@ from tests.support.signed_tokens import (
 
 DISCOVERY_URL = f"{AUTHORITY}/v2.0/.well-known/openid-configuration"
 TOKEN_URL = f"{AUTHORITY}/oauth2/v2.0/token"
+# MSAL asks this (when its cache has no account under the authority's host, and after a refused refresh) for the
+# host's aliases; Entra answers it, so the fake does too.
+INSTANCE_DISCOVERY_URL = "https://login.microsoftonline.com/common/discovery/instance"
+INSTANCE_METADATA = {"metadata": [{"preferred_network": "login.microsoftonline.com",
+                                   "aliases": ["login.microsoftonline.com", "login.windows.net", "sts.windows.net"]}]}
 # base64url of {"uid": examiner oid, "utid": appointee tenant}, as Entra sends with client_info=1
 CLIENT_INFO = ("eyJ1aWQiOiIxMTExMTExMS0xMTExLTQxMTEtODExMS0xMTExMTExMTExMTEiLCJ1dGlkIjoiM2Q4ZjVhMmUtN2IxYy00Yz"
                "llLTlhNmYtMmU1YjhjMWQ0ZjcwIn0")
@@ -36,6 +41,7 @@ class FakeEntra:
         self.token_overrides: dict = {}
         self.token_response: Callable[[dict], tuple[int, dict]] | None = None
         mock.add(responses.GET, DISCOVERY_URL, json=discovery_document(AUTHORITY))
+        mock.add(responses.GET, INSTANCE_DISCOVERY_URL, json=INSTANCE_METADATA)
         mock.add(responses.GET, JWKS_URI, json=self.factory.jwks())
         mock.add_callback(responses.POST, TOKEN_URL, callback=self._token)
 

@@ -138,6 +138,12 @@ def portal_environment(emu: RunningEmulator, url: str, redis_url: str, database_
         "PORTAL_ALLOWED_TENANTS": APPOINTEE_TENANT_ID,
         # The emulator also serves Graph (groups overage); config/portal.toml names the default port 8443.
         "PORTAL_GRAPH_URL": emu.base_url,
+        # A production portal refuses a loopback authority; these tests run one against the emulator on purpose.
+        "PORTAL_ALLOW_LOOPBACK_AUTHORITY": "1",
+        "PORTAL_METRICS_TOKEN": secrets.token_urlsafe(32),
+        # Every test browser comes from 127.0.0.1 and signs in far more often than a person does.
+        "PORTAL_LOGIN_RATE_LIMIT": "100000 per minute",
+        "PORTAL_ANONYMOUS_POST_RATE_LIMIT": "100000 per minute",
         "PYTHONUNBUFFERED": "1",
     })
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -42,6 +42,7 @@ AUTHORITY = f"https://login.microsoftonline.com/{APPOINTEE_TENANT_ID}"
 DISCOVERY_URL = f"{AUTHORITY}/v2.0/.well-known/openid-configuration"
 JWKS_URI = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
 ISSUER_TEMPLATE = "https://login.microsoftonline.com/{tenantid}/v2.0"
+TENANT_ISSUER = f"{AUTHORITY}/v2.0"  # what Entra's discovery names for a tenant's own authority
 
 TRUSTED_KID = "test-signing-key-1"
 ROTATED_KID = "test-signing-key-2"
@@ -83,8 +84,12 @@ def public_pem(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def discovery_document(authority: str = AUTHORITY, *, issuer: str = ISSUER_TEMPLATE) -> dict[str, Any]:
-    """An OpenID Provider metadata document shaped like Entra's multi-tenant one."""
+def discovery_document(authority: str = AUTHORITY, *, issuer: str | None = None) -> dict[str, Any]:
+    """An OpenID Provider metadata document shaped like Entra's: for a tenant's authority the issuer names the
+    tenant (``<authority>/v2.0``); for ``organizations``/``common`` it is the ``{tenantid}`` template."""
+    if issuer is None:
+        tenant = authority.rstrip("/").rsplit("/", 1)[-1]
+        issuer = ISSUER_TEMPLATE if tenant in ("organizations", "common") else f"{authority.rstrip('/')}/v2.0"
     return {
         "issuer": issuer,
         "jwks_uri": JWKS_URI,

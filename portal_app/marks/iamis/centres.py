@@ -15,6 +15,7 @@ from portal_app.data.errors import StaleSheet
 from portal_app.data.moderation import centre_listing
 from portal_app.data.moderation_centre import centre_candidates, centre_view
 from portal_app.data.moderation_errors import SampleChangeRefused
+from portal_app.data.moderation_samples import NOTE_MAX as SAMPLE_NOTE_MAX
 from portal_app.data.moderation_samples import add_candidate, remove_candidate, replace_candidate
 from portal_app.data.sample_rules import eligible
 from portal_app.database import db_session
@@ -55,7 +56,7 @@ def candidates(allocation_id: str, centre_number: str):
 def change_sample(allocation_id: str, centre_number: str):
     """Add, replace or take back a candidate (the action button says which)."""
     if g.get("user") is None:
-        return stash_and_sign_in(request.path)
+        return stash_and_sign_in(request.path, {"note": SAMPLE_NOTE_MAX})
     return _change_signed_in(allocation_id, centre_number)
 
 

@@ -11,10 +11,13 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from auth.permissions import Permission
+from portal_app.data.access import sheet_fields
 from portal_app.data.moderation_marks import CentreForm
+from portal_app.data.moderation_reports import CHOICES, COMMENTS
 from portal_app.data.moderation_rules import ModerationRules
-from portal_app.database import moderation_rules
+from portal_app.database import db_session, moderation_rules
 from portal_app.marks.common import typed_values
+from portal_app.marks.stash import MAX_VALUE_CHARS, mark_fields
 from portal_app.signin.roles import current_permissions
 from portal_app.web.i18n import current_language
 
@@ -57,6 +60,15 @@ def centre_form(values: dict[str, str] | None = None) -> CentreForm:
         elif key != "note":
             marks[key] = value
     return CentreForm(marks, work, report)
+
+
+def centre_page_fields(allocation_id: str, centre_number: str) -> dict[str, int]:
+    """The fields of a centre's page kept across a sign-in: the sample's marks and work states (as marks are),
+    the report's choices, and its comments up to the length the rules allow."""
+    fields = mark_fields(sheet_fields(db_session(), allocation_id, centre_number), "work-")
+    fields.update({f"report-{name}": MAX_VALUE_CHARS for name in CHOICES})
+    fields.update({f"report-{name}": rules().comment_max_characters for name in COMMENTS})
+    return fields
 
 
 def typed_note() -> str:

@@ -22,7 +22,14 @@ from portal_app.data.moderation_reports import report_history, submit_report
 from portal_app.database import db_session
 from portal_app.marks.common import audit_context, csrf_token, current_appointee, expected_version, require_csrf
 from portal_app.marks.iamis.blueprint import bp
-from portal_app.marks.iamis.forms import centre_form, code_meaning, field_errors, rules, template_helpers
+from portal_app.marks.iamis.forms import (
+    centre_form,
+    centre_page_fields,
+    code_meaning,
+    field_errors,
+    rules,
+    template_helpers,
+)
 from portal_app.marks.stash import restored_values, stash_and_sign_in
 from portal_app.signin.gate import require_permission
 
@@ -46,7 +53,7 @@ def review(allocation_id: str, centre_number: str):
 def save_review(allocation_id: str, centre_number: str):
     """Save the page as a draft, or save and submit the report."""
     if g.get("user") is None:
-        return stash_and_sign_in(request.path)
+        return stash_and_sign_in(request.path, centre_page_fields(allocation_id, centre_number))
     return _save_signed_in(allocation_id, centre_number)
 
 

@@ -19,6 +19,7 @@ from portal_app.data.messages import Message
 from portal_app.data.moderation import centre_listing
 from portal_app.data.moderation_centre import centre_view
 from portal_app.data.moderation_errors import NotUnderReview, ReviewNoteMissing
+from portal_app.data.moderation_reports import NOTE_MAX as REVIEW_NOTE_MAX
 from portal_app.data.moderation_reports import report_history, review_report
 from portal_app.data.teams import reviewable_allocation, team_progress
 from portal_app.database import db_session
@@ -71,7 +72,7 @@ def member_centre(allocation_id: str, centre_number: str):
 def decide(allocation_id: str, centre_number: str):
     """Return the report to the moderator (a note is required) or accept it."""
     if g.get("user") is None:
-        return stash_and_sign_in(request.path)
+        return stash_and_sign_in(request.path, {"note": REVIEW_NOTE_MAX})
     return _decide_signed_in(allocation_id, centre_number)
 
 
