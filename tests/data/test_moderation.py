@@ -4,10 +4,14 @@ code, submission, and read-only once submitted (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, update
 
 from portal_app.data.audit import Appointee, AuditContext, history
-from portal_app.data.errors import InvalidMarks, NotFound, StaleSheet
+from portal_app.data.errors import DataError, InvalidMarks, NotFound, StaleSheet
 from portal_app.data.marks import load_mark_sheet
+from portal_app.data.models import Mark
 from portal_app.data.moderation import centre_listing, moderator_components
 from portal_app.data.moderation_centre import moderator_centre
 from portal_app.data.moderation_errors import IncompleteReport, ReportLocked
@@ -142,3 +146,56 @@ def test_examiner_cannot_open_a_moderator_allocation_nor_the_reverse(seeded):
         load_mark_sheet(seeded, row.allocation_id, MORGAN)
     with pytest.raises(NotFound):
         moderator_centre(seeded, row.allocation_id, TOMOS, "68101")  # a leader reviews, never enters marks
+
+
+# --- a sampled candidate the centre sent no mark for (issue 13's review: it was a 500) --------------------------
+
+
+def _without_centre_mark(session, entry_id: int, *, row: bool) -> None:
+    """The centre never sent a mark for ``entry_id``: no Mark row at all, or one with neither mark nor code."""
+    if row:
+        session.execute(update(Mark).where(Mark.entry_id == entry_id).values(centre_mark=None, centre_code=None))
+    else:
+        session.execute(delete(Mark).where(Mark.entry_id == entry_id))
+
+
+@pytest.mark.parametrize("row", [False, True], ids=["no-mark-row", "empty-mark-row"])
+def test_a_moderated_mark_for_a_candidate_without_a_centre_mark_never_fails_unexpectedly(seeded, row):
+    view = moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, "68101")
+    entry = view.rows[0].entry_id
+    _without_centre_mark(seeded, entry, row=row)
+    seeded.commit()
+    view = moderator_centre(seeded, view.allocation_id, MORGAN, "68101")
+    try:
+        save(seeded, CentreForm(marks=all_marks(view, "5")), view.version)
+    except DataError as refused:  # a clear refusal is fine; anything else would be a 500
+        assert refused.status_code < 500
+
+
+FUZZ = settings(max_examples=40, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+VALUES = st.one_of(st.sampled_from(["", " ", "0", "5", "80", "81", "-1", "A", "NR", "x", "1e1", "٣"]),
+                   st.text(max_size=8), st.integers(-10, 100).map(str))
+
+
+@FUZZ
+@given(data=st.data())
+def test_saving_a_centre_only_ever_refuses_with_a_data_error(seeded, data):
+    """Which sampled candidates lack a centre mark, and what is posted for whom, drawn at random."""
+    view = moderator_centre(seeded, morgans(seeded).allocation_id, MORGAN, "68101")
+    entries = [row.entry_id for row in view.rows]
+    savepoint = seeded.begin_nested()
+    try:
+        for entry in data.draw(st.lists(st.sampled_from(entries), unique=True, max_size=4)):
+            _without_centre_mark(seeded, entry, row=data.draw(st.booleans()))
+        chosen = data.draw(st.lists(st.one_of(st.sampled_from(entries), st.integers(-3, 10**6)), unique=True,
+                                    max_size=6))
+        marks = {str(entry): data.draw(VALUES) for entry in chosen}
+        work = {str(entry): data.draw(st.sampled_from(["received", "not_received", "incomplete", "x", ""]))
+                for entry in data.draw(st.lists(st.sampled_from(entries), unique=True, max_size=3))}
+        try:
+            save(seeded, CentreForm(marks=marks, work=work), view.version)
+        except DataError as refused:
+            assert refused.status_code < 500
+    finally:
+        savepoint.rollback()
