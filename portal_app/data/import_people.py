@@ -26,6 +26,7 @@ from portal_app.data.models import (
     ModerationSample,
     TeamMembership,
 )
+from portal_app.data.ownership import check_examiner_rows, reallocate_option, take_centres
 
 ALLOCATION_COLUMNS = ("tenant_id", "object_id", "email", "series_code", "component_code", "role", "centres")
 
@@ -45,12 +46,15 @@ def import_allocations(session: Session, path: str | Path) -> ImportReport:
             "role": row.choice("role", ROLES),
             "centres": _centre_ids(row, centres),
         }
+        reallocate = reallocate_option(row, fields["role"])
         if all(value is not None for value in fields.values()):
             key = (fields["tenant_id"], fields["object_id"], fields["component"].id, fields["role"])
             if first_seen(row, key, seen):
-                parsed.append(fields)
+                parsed.append((row, {**fields, "reallocate": reallocate}))
+    # One examiner per centre of a component (portal_app.data.ownership): overlaps are named, not merged.
+    check_examiner_rows(session, parsed, {centre_id: number for number, centre_id in centres.items()})
     if report.ok:
-        for fields in parsed:
+        for _row, fields in parsed:
             report.count(_upsert_allocation(session, fields))
         session.flush()
     return report
@@ -102,6 +106,8 @@ def _upsert_allocation(session: Session, fields: dict) -> str:
         for centre_id in fields["centres"] - held:
             session.add(AllocationCentre(allocation_id=allocation.id, centre_id=centre_id))
         outcome = "updated" if outcome == "unchanged" and fields["centres"] - held else outcome
+    if fields["role"] == "examiner":
+        take_centres(session, allocation, fields["centres"], fields["reallocate"])
     return outcome
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -14,7 +15,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import true as sql_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from portal_app.data.types import UtcDateTime
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -42,6 +46,8 @@ class Series(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    # When examiners' marks are due for every component of the series that has no date of its own (UTC).
+    marks_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Component(Base):
@@ -60,6 +66,8 @@ class Component(Base):
     agenda_document: Mapped[str | None] = mapped_column(String(200))
     formula_pdf: Mapped[str | None] = mapped_column(String(200))
     formula_pdf_welsh: Mapped[str | None] = mapped_column(String(200))
+    # When examiners' marks are due (UTC); None falls back to the series' date. Shown in Europe/London.
+    marks_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     series: Mapped[Series] = relationship()
     status_codes: Mapped[list[ComponentStatusCode]] = relationship(
         order_by="ComponentStatusCode.code", cascade="all, delete-orphan"
@@ -130,6 +138,8 @@ class Mark(Base):
     moderated_mark: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=0)
     moderated_version: Mapped[int] = mapped_column(Integer, default=0)
+    # EMI: whether the examiner has the candidate's script; a script not received takes no numeric mark.
+    script_received: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_true())
 
 
 class Allocation(Base):
