@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal_app.data.csvrows import ImportReport, Row, component_of, components_by_key, first_seen, read_rows
+from portal_app.data.deadlines import parse_london_time
 from portal_app.data.models import (
     Candidate,
     Centre,
@@ -31,6 +33,19 @@ def _status_codes(row: Row) -> dict[str, str] | None:
             return None
         codes[code] = meaning.strip()[:100]
     return codes
+
+
+def _marks_due(row: Row) -> datetime | None:
+    """The optional marks_due column: "2017-02-10 17:00" in Europe/London, as UTC; None when empty or absent."""
+    text = row.text("marks_due", max_len=40, required=False)
+    if text is None:
+        return None
+    due = parse_london_time(text)
+    if not isinstance(due, datetime):
+        row.fail(f"marks_due {text[:40]!r} is not a date and time like 2017-02-10 17:00 (Europe/London), or "
+                 "falls when the clocks change")
+        return None
+    return due
 
 
 COMPONENT_COLUMNS = (
@@ -58,8 +73,9 @@ def import_components(session: Session, path: str | Path) -> ImportReport:
             "agenda_document": row.text("agenda_document", required=False),
             "formula_pdf": row.text("formula_pdf", required=False),
             "formula_pdf_welsh": row.text("formula_pdf_welsh", required=False),
+            "marks_due_at": _marks_due(row),
         }
-        optional = ("agenda_document", "formula_pdf", "formula_pdf_welsh")
+        optional = ("agenda_document", "formula_pdf", "formula_pdf_welsh", "marks_due_at")
         if all(fields[k] is not None for k in fields if k not in optional):
             if first_seen(row, (fields["series_code"], fields["code"]), seen):
                 parsed.append(fields)
@@ -89,6 +105,10 @@ def _upsert_component(session: Session, fields: dict, series: dict, components: 
         if getattr(component, name, None) != fields[name]:
             setattr(component, name, fields[name])
             outcome = "updated" if outcome == "unchanged" else outcome
+    # An empty or missing marks_due keeps the date in force (set by an earlier file or `portal set-marks-due`).
+    if fields["marks_due_at"] is not None and component.marks_due_at != fields["marks_due_at"]:
+        component.marks_due_at = fields["marks_due_at"]
+        outcome = "updated" if outcome == "unchanged" else outcome
     if {c.code: c.meaning for c in component.status_codes} != fields["status_codes"]:
         component.status_codes = [ComponentStatusCode(code=c, meaning=m) for c, m in fields["status_codes"].items()]
         session.flush()  # the old codes go before the new ones arrive with the same keys

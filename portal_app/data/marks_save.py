@@ -259,7 +259,7 @@ def submit_centre(
     if allocation_deadline(session, allocation).passed(now):
         raise DeadlinePassed(f"allocation {allocation.id}: deadline passed")
     version = lock_sheet(session, allocation)
-    held = _held_centre(session, allocation.id, centre_number)
+    held = held_centre(session, allocation.id, centre_number)
     if held.status == "submitted":
         raise SheetLocked(f"centre {centre_number} of allocation {allocation.id} was already submitted")
     entries = current_entries(session, allocation.id, held.centre_id)
@@ -276,7 +276,7 @@ def submit_centre(
     return version
 
 
-def _held_centre(session: Session, allocation_id: int, centre_number: object) -> ExaminerCentre:
+def held_centre(session: Session, allocation_id: int, centre_number: object) -> ExaminerCentre:
     held = session.scalar(
         select(ExaminerCentre)
         .join(Centre, Centre.id == ExaminerCentre.centre_id)

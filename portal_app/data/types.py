@@ -29,3 +29,8 @@ class UtcDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def aware_utc(value: datetime | None) -> datetime | None:
+    """A database time as an aware UTC datetime (SQLite hands back naive UTC wall times)."""
+    return UtcDateTime().process_result_value(value, None)
