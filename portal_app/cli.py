@@ -18,6 +18,7 @@ from auth.permissions import RoleDecision
 from auth.role_conditions import needs_group_overage
 from auth.roles import RoleConfigError, RoleRules
 from portal_app.database import COMMANDS as DATABASE_COMMANDS
+from portal_app.examining_cli import COMMANDS as EXAMINING_COMMANDS
 from portal_app.settings import ConfigError, PortalSettings, load_settings
 from portal_app.settings.display import masked_settings
 
@@ -35,7 +36,7 @@ def portal_cli(context: click.Context) -> None:
         raise click.ClickException(f"{error}\nMend these first (`flask --app wsgi portal check-config` lists them).")
 
 
-for _command in DATABASE_COMMANDS:
+for _command in (*DATABASE_COMMANDS, *EXAMINING_COMMANDS):
     portal_cli.add_command(_command)
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from portal_app.data.audit import Appointee, AuditContext, Change, record_changes
 from portal_app.data.deadlines import required_reason
 from portal_app.data.examining_errors import CentreExported, InvalidRequest
-from portal_app.data.examining_models import ExportedMark, MarksExport
+from portal_app.data.examining_models import ExaminerCentre, ExportedMark, MarksExport
 from portal_app.data.marks_save import held_centre, lock_sheet, sync_allocation_status
 from portal_app.data.messages import N_, Message
-from portal_app.data.models import Allocation, Candidate, Entry
+from portal_app.data.models import Allocation, Candidate, Centre, Entry
 
 
 def exported_batch(session: Session, component_id: int, centre_id: int) -> str | None:
@@ -58,3 +58,19 @@ def reopen_centre(session: Session, allocation: Allocation, actor: Appointee, ce
     ])
     session.flush()
     sync_allocation_status(session, allocation, now)
+
+
+def exported_centres(session: Session, allocation: Allocation) -> dict[str, str]:
+    """Centre number -> the batch that exported its marks (not reissued), for the allocation's centres."""
+    query = (
+        select(Centre.number, func.max(MarksExport.batch_id))
+        .select_from(ExaminerCentre)
+        .join(Centre, Centre.id == ExaminerCentre.centre_id)
+        .join(Candidate, Candidate.centre_id == ExaminerCentre.centre_id)
+        .join(Entry, and_(Entry.candidate_id == Candidate.id, Entry.component_id == ExaminerCentre.component_id))
+        .join(ExportedMark, and_(ExportedMark.entry_id == Entry.id, ExportedMark.withdrawn_at.is_(None)))
+        .join(MarksExport, MarksExport.id == ExportedMark.export_id)
+        .where(ExaminerCentre.allocation_id == allocation.id)
+        .group_by(Centre.number)
+    )
+    return dict(session.execute(query).all())

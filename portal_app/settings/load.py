@@ -151,4 +151,8 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         services_file=services_file if services_file.is_absolute() else PROJECT_ROOT / services_file,
         documents_folder=documents_folder if documents_folder.is_absolute() else PROJECT_ROOT / documents_folder,
         sources=dict(sources),
+        not_received_codes=tuple(c.upper() for c in typed("marking", "not_received_codes", tuple)),
+        marks_app_role=typed("api", "marks_app_role", str),
+        application_id_uri=typed("api", "application_id_uri", str).rstrip("/"),
+        marks_page_size=typed("api", "marks_page_size", int),
     )

@@ -27,6 +27,7 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "PORTAL_GRAPH_URL": ("roles", "graph_base_url", "str"),
     "PORTAL_SERVICES_FILE": ("services", "file", "str"),
     "PORTAL_DOCUMENTS_FOLDER": ("documents", "folder", "str"),
+    "PORTAL_API_APP_ID_URI": ("api", "application_id_uri", "str"),
 }
 SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key")}
 
@@ -74,6 +75,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "documents": {
         "folder": "config/demo-documents",
+    },
+    "marking": {
+        "not_received_codes": ["A", "NR"],
+    },
+    "api": {
+        "marks_app_role": "Marks.Read.All",
+        "application_id_uri": "",
+        "marks_page_size": 500,
     },
 }
 
@@ -123,6 +132,10 @@ class PortalSettings:
     services_file: Path
     documents_folder: Path
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    not_received_codes: tuple[str, ...] = ("A", "NR")
+    marks_app_role: str = "Marks.Read.All"
+    application_id_uri: str = ""
+    marks_page_size: int = 500
 
     @property
     def uses_https(self) -> bool:
