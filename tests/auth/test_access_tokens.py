@@ -7,6 +7,9 @@ import time
 import pytest
 
 from auth.access_tokens import AppCaller, MissingAppRole, RefusedAccessToken, validate_app_token
+from tests.support.app_tokens import MARKS_ROLE, RESULTS_CLIENT_ID, SERVICE_PRINCIPAL
+from tests.support.app_tokens import app_claims as support_claims
+from tests.support.app_tokens import app_token as support_token
 from tests.support.signed_tokens import (
     APPOINTEE_TENANT_ID,
     CONTOSO_TENANT_ID,
@@ -16,37 +19,21 @@ from tests.support.signed_tokens import (
     attacker_key,
     hs256_confusion_token,
     public_pem,
-    sign_rs,
     trusted_key,
     unsigned_token,
 )
 
 NOW = time.time()
-RESULTS_CLIENT_ID = "5c4d3e2f-1a0b-4c9d-8e7f-6a5b4c3d2e1f"
-SERVICE_PRINCIPAL = "8e0f5f4c-0000-4000-8000-000000000001"
 APP_ID_URI = f"api://{PORTAL_CLIENT_ID}"
-ROLE = "Marks.Read.All"
+ROLE = MARKS_ROLE
 
 
 def app_claims(**overrides) -> dict:
-    """Claims of a v2.0 app-only token for the portal, as Entra issues them after client credentials."""
-    issued = int(NOW)
-    claims = {"aud": PORTAL_CLIENT_ID, "iss": ISSUER_TEMPLATE.replace("{tenantid}", APPOINTEE_TENANT_ID),
-              "iat": issued, "nbf": issued, "exp": issued + 3600, "azp": RESULTS_CLIENT_ID, "azpacr": "1",
-              "idtyp": "app", "oid": SERVICE_PRINCIPAL, "sub": SERVICE_PRINCIPAL, "tid": APPOINTEE_TENANT_ID,
-              "roles": [ROLE], "ver": "2.0", "uti": "u"}
-    claims.update(overrides)
-    return claims
+    return support_claims(NOW, **overrides)
 
 
-def app_token(factory: TokenFactory | None = None, *, omit=(), headers=None, **overrides) -> str:
-    """A really signed token with these claims; ``headers`` adds or (with None) removes JOSE header fields."""
-    factory = factory or TokenFactory()
-    claims = app_claims(**overrides)
-    for name in omit:
-        claims.pop(name, None)
-    header = {"typ": "JWT", "alg": "RS256", "kid": factory.kid, **(headers or {})}
-    return sign_rs(claims, {k: v for k, v in header.items() if v is not None}, factory.key)
+def app_token(factory: TokenFactory | None = None, **kwargs) -> str:
+    return support_token(factory, now=NOW, **kwargs)
 
 
 @pytest.fixture
