@@ -125,8 +125,10 @@ def test_two_tabs_never_lose_an_update_silently(examiner, data_app):
 
 
 def centre_fields(html: str, centre: str) -> list[str]:
-    """The mark fields of one centre's section of a rendered sheet."""
-    section = html.split(f'id="centre-{centre}"', 1)[1].split("</section>", 1)[0]
+    """The mark fields of one centre's section of a rendered sheet ([] when the centre is not on it)."""
+    if f'<section class="centre" id="centre-{centre}"' not in html:
+        return []
+    section = html.split(f'<section class="centre" id="centre-{centre}"', 1)[1].split("</section>", 1)[0]
     return re.findall(r'name="(mark-\d+)"', section)
 
 
