@@ -4,6 +4,7 @@ by an explicit reallocation, and stale writes refused over HTTP."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -26,7 +27,7 @@ def app(request, tmp_path, redis_url, entra):
 
 def person(app, entra, claims) -> SignInActions:
     actions = SignInActions(app.test_client(), entra)
-    sign_in_as(actions, claims)
+    sign_in_as(actions, {**claims, "sid": str(uuid.uuid4())})  # see test_emi_team.person
     return actions
 
 

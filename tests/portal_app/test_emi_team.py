@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,7 +26,9 @@ GWENS_ALLOCATION = "4"  # manygroups@, 4370/02: led by the principal directly, n
 
 def person(data_app, entra, claims) -> SignInActions:
     actions = SignInActions(data_app.test_client(), entra)
-    sign_in_as(actions, claims)
+    # An Entra session id of its own: the fake's default sid is shared by every test using the shared Redis,
+    # so a front-channel logout test running elsewhere at the same moment would end this session too.
+    sign_in_as(actions, {**claims, "sid": str(uuid.uuid4())})
     return actions
 
 
@@ -50,6 +53,7 @@ def set_due(data_app, when: datetime, component: str = "9522/01"):
 @pytest.fixture
 def examiner(data_app, entra):
     return person(data_app, entra, EXAMINER)
+
 
 
 def test_an_examiner_has_no_team_page(examiner):
