@@ -150,9 +150,8 @@ def downgrade() -> None:
     op.drop_table('marks_export')
     op.drop_table('marking_extension')
     op.drop_table('examiner_centre')
-    with op.batch_alter_table('mark', schema=None) as batch_op:
-        batch_op.drop_column('script_received')
-    with op.batch_alter_table('component', schema=None) as batch_op:
-        batch_op.drop_column('marks_due_at')
-    with op.batch_alter_table('series', schema=None) as batch_op:
-        batch_op.drop_column('marks_due_at')
+    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35+): recreating these tables would trip the foreign keys
+    # that point at them while they hold data.
+    for table, column in (('mark', 'script_received'), ('component', 'marks_due_at'), ('series', 'marks_due_at')):
+        with op.batch_alter_table(table, schema=None, recreate='never') as batch_op:
+            batch_op.drop_column(column)
