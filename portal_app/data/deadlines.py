@@ -94,14 +94,16 @@ def grant_extension(session: Session, allocation: Allocation, granted_by: Appoin
                     reason: str, now: datetime, audit_context: AuditContext) -> Deadline:
     """Give the allocation (already checked to be in the granter's oversight) a later marks-due time.
 
-    The caller checks who may grant; here: a reason is required and the time must be in the future and later
-    than the deadline set for the component, or the "extension" would shorten it.
+    The caller checks who may grant; here: the component must have a deadline, a reason is required, and the
+    time must be in the future and later than the deadline set for the component (or it would shorten it).
     """
     reason = required_reason(reason)
     current = allocation_deadline(session, allocation)
+    if current.set_due_at is None:
+        raise InvalidRequest(Message(N_("This component has no deadline, so there is nothing to extend.")))
     if due_at <= now:
         raise InvalidRequest(Message(N_("An extension must end in the future.")))
-    if current.set_due_at is not None and due_at <= current.set_due_at:
+    if due_at <= current.set_due_at:
         raise InvalidRequest(Message(N_("An extension must end after the deadline of %(due)s."),
                                      due=london_text(current.set_due_at)))
     extension = session.get(MarkingExtension, allocation.id)

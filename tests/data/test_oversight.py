@@ -130,6 +130,13 @@ def test_an_extension_needs_a_reason_and_a_later_time(seeded, until, reason, mes
     assert message in str(refused.value.message)
 
 
+def test_there_is_no_extension_without_a_deadline(seeded):
+    allocation = overseen_allocation(seeded, DAFYDD, False, allocation_of(seeded, ELERI, "9522/01"))
+    with pytest.raises(InvalidRequest) as refused:
+        grant_extension(seeded, allocation, DAFYDD, NOW + timedelta(days=1), "late", NOW, CTX)
+    assert "no deadline" in str(refused.value.message)
+
+
 def test_a_components_date_wins_over_its_series_date(seeded):
     set_marks_due(seeded, "JAN17", None, NOW + timedelta(days=9), ADMIN, CTX)
     set_marks_due(seeded, "JAN17", "9521/01", NOW + timedelta(days=3), ADMIN, CTX)

@@ -161,12 +161,13 @@ def test_an_exported_centre_is_reopened_only_after_its_export_is_reissued(data_a
     batch = re.search(r"batch ([0-9a-f-]{36})", exported.output).group(1)
     principal = person(data_app, entra, PRINCIPAL)
     page = principal.client.get("/emi/team/allocations/2").get_data(as_text=True)
-    assert f"Exported to the board in batch {batch}" in page
-    path = "/emi/team/allocations/2/centres/68001/reopen"
-    refused = principal.client.post(path, data={"csrf_token": csrf_of(page), "reason": "late correction"})
+    assert f"Exported to the board in batch {batch}" in page and "reissue the export of this centre" in page
+    assert 'action="/emi/team/allocations/2/centres/68001/reopen"' not in page  # no form to press in vain
+    path, token = "/emi/team/allocations/2/centres/68001/reopen", csrf_of(principal.client.get("/logout").get_data(
+        as_text=True))
+    refused = principal.client.post(path, data={"csrf_token": token, "reason": "late correction"})
     assert refused.status_code == 409 and batch in refused.get_data(as_text=True)
     assert "late correction" in refused.get_data(as_text=True)  # the typed reason is kept
     reissued = runner.invoke(args=["portal", "reissue-export", "JAN17", "9522/01", "68001", "--reason", "agreed"])
     assert reissued.exit_code == 0, reissued.output
-    assert principal.client.post(path, data={"csrf_token": csrf_of(page), "reason": "late correction"}
-                                 ).status_code == 303
+    assert principal.client.post(path, data={"csrf_token": token, "reason": "late correction"}).status_code == 303
