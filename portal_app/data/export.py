@@ -65,7 +65,9 @@ def submitted_marks(series_code: str | None = None, component_code: str | None =
         .outerjoin(newest, newest.c.entry_id == Entry.id)
         .outerjoin(latest, and_(latest.entry_id == Entry.id, latest.export_id == newest.c.export_id))
         .outerjoin(MarksExport, MarksExport.id == latest.export_id)
-        .where(ExaminerCentre.status == "submitted")
+        # A submitted centre has a mark or a code on every entry; the filter keeps an export from ever writing
+        # a row with neither, whatever put it there.
+        .where(ExaminerCentre.status == "submitted", Mark.examiner_mark.is_not(None) | Mark.status_code.is_not(None))
     )
     if series_code is not None:
         query = query.where(Series.code == series_code)

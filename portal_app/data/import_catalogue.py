@@ -19,6 +19,7 @@ from portal_app.data.models import (
     Mark,
     Series,
 )
+from portal_app.data.ownership import refuse_new_entries_in_submitted_centres
 
 
 def _status_codes(row: Row) -> dict[str, str] | None:
@@ -146,6 +147,8 @@ def import_entries(session: Session, path: str | Path) -> ImportReport:
         if all(fields[k] is not None for k in fields if k != "centre_mark"):
             if first_seen(row, (fields["component"].id, fields["centre"], fields["candidate"]), seen):
                 parsed.append(fields)
+                fields["line"] = row
+    refuse_new_entries_in_submitted_centres(session, parsed)
     if report.ok:
         _write_entries(session, parsed, report)
     return report

@@ -20,7 +20,7 @@ from portal_app.data.audit import Appointee, AuditContext, Change, record_change
 from portal_app.data.csvrows import Row
 from portal_app.data.examining_models import ExaminerCentre
 from portal_app.data.marks_save import current_entries, lock_sheet, sync_allocation_status
-from portal_app.data.models import Allocation, AllocationCentre, Centre, Mark
+from portal_app.data.models import Allocation, AllocationCentre, Candidate, Centre, Entry, Mark
 
 REALLOCATE_OPTIONS = ("keep-marks", "clear-marks")
 # Who the audit names for changes made by `portal import`: operations staff, not an appointee.
@@ -139,3 +139,30 @@ def _move(session: Session, from_id: int, to: Allocation, centre_id: int, *, cle
     session.flush()
     sync_allocation_status(session, losing, now)
     sync_allocation_status(session, to, now)
+
+
+def refuse_new_entries_in_submitted_centres(session: Session, parsed: list[dict]) -> None:
+    """A candidate entered late at a centre whose examiner has submitted it would sit unmarked in submitted
+    marks: fail the row (``fields["line"]``) so the centre is reopened first, on purpose."""
+    components = {fields["component"].id for fields in parsed}
+    if not components:
+        return
+    submitted = {
+        (component, number): email
+        for component, number, email in session.execute(
+            select(ExaminerCentre.component_id, Centre.number, Allocation.email)
+            .join(Centre, Centre.id == ExaminerCentre.centre_id)
+            .join(Allocation, Allocation.id == ExaminerCentre.allocation_id)
+            .where(ExaminerCentre.component_id.in_(components), ExaminerCentre.status == "submitted"))
+    }
+    if not submitted:
+        return
+    existing = set(session.execute(
+        select(Entry.component_id, Centre.number, Candidate.number)
+        .join(Candidate, Candidate.id == Entry.candidate_id).join(Centre, Centre.id == Candidate.centre_id)
+        .where(Entry.component_id.in_(components))).all())
+    for fields in parsed:
+        key = (fields["component"].id, fields["centre"])
+        if key in submitted and (*key, fields["candidate"]) not in existing:
+            fields["line"].fail(f"centre {fields['centre']} of {fields['component'].code} was submitted by "
+                                f"{submitted[key]}; a principal examiner must reopen it before a candidate is added")

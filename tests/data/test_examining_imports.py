@@ -186,3 +186,30 @@ def test_an_empty_marks_due_keeps_the_date_in_force(session, tmp_path):
     assert import_components(session, path).unchanged == 1
     assert session.scalar(select(Component.marks_due_at)) == datetime(2017, 2, 10, 17, 0, tzinfo=UTC)
 
+
+
+ENTRIES = "series_code,component_code,centre_number,centre_name,candidate_number,candidate_name\n"
+
+
+def test_a_late_entry_at_a_submitted_centre_is_refused_until_the_centre_is_reopened(seeded, tmp_path):
+    from portal_app.data.imports import import_entries
+
+    latin = elis_latin(seeded)
+    sheet = load_mark_sheet(seeded, latin, ELERI)
+    values = {row.entry_id: "10" for row in sheet.rows_by_centre["68003"]}
+    version = save_marks(seeded, latin, ELERI, values, sheet.version, CTX).version
+    submit_centre(seeded, latin, ELERI, "68003", version, CTX)
+    seeded.commit()
+    path = tmp_path / "entries.csv"
+    path.write_text(ENTRIES + "JAN17,9521/01,68003,Ysgol Tri,0999,LATE Entry\n"
+                    "JAN17,9521/01,68004,Ysgol Pedwar,0999,LATE Entry\n", encoding="utf-8")
+    report = import_entries(seeded, path)
+    assert [str(e) for e in report.errors] == [
+        "line 2: centre 68003 of 9521/01 was submitted by examiner@wjec-appointees.co.uk; a principal examiner "
+        "must reopen it before a candidate is added"]
+    centre_name = next(c.name for c in sheet.centres if c.number == "68003")
+    known = sheet.rows_by_centre["68003"][0]
+    path.write_text(ENTRIES + f"JAN17,9521/01,68003,{centre_name},{known.candidate_number},{known.candidate_name}\n",
+                    encoding="utf-8")
+    again = import_entries(seeded, path)  # the centre's own candidates import again as before
+    assert again.ok and again.unchanged == 1
