@@ -43,6 +43,18 @@ class AppRegistration:
     group_claims: bool = False
     # Certificates uploaded for client assertions (PEM, public part only), as under "Certificates & secrets".
     certificates: tuple[str, ...] = ()
+    # Application ID URIs (api://...) that name this app as a resource, beside its client id.
+    identifier_uris: tuple[str, ...] = ()
+    # Application permissions granted to this app (admin consent): resource client id -> app roles.
+    app_permissions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def usable_in(self, tenant_id: str) -> bool:
+        """Whether the app has a service principal in ``tenant_id`` (its home tenant, or any if multi-tenant)."""
+        return self.multi_tenant or self.tenant_id == tenant_id
+
+    def service_principal_oid(self, tenant_id: str) -> str:
+        """The object id of the app's service principal in a tenant: ``oid`` and ``sub`` of its app-only tokens."""
+        return str(uuid.uuid5(uuid.UUID(self.client_id), f"service-principal:{tenant_id}"))
 
     def accepts_redirect_uri(self, uri: str) -> bool:
         """Whether ``uri`` is one of the registered redirect URIs (loopback ones match on any port)."""
@@ -110,6 +122,12 @@ class Directory:
     def app(self, client_id: str) -> AppRegistration | None:
         """The app registration ``client_id``, or None."""
         return self.apps.get(client_id)
+
+    def resource(self, identifier: str) -> AppRegistration | None:
+        """The app a scope's resource names: its client id or one of its application ID URIs."""
+        wanted = identifier.rstrip("/").lower()
+        return next((app for app in self.apps.values() if app.client_id.lower() == wanted
+                     or wanted in (uri.rstrip("/").lower() for uri in app.identifier_uris)), None)
 
     def resolve_tenant(self, segment: str) -> Tenant | None:
         """The tenant named by an authority segment (id or verified domain); None for unknown or multi-tenant."""
@@ -181,6 +199,8 @@ def _app(entry: dict, problems: list[str], folder: Path) -> AppRegistration:
         multi_tenant=bool(entry.get("multi_tenant", False)),
         group_claims=bool(entry.get("group_claims", False)),
         certificates=_certificates(entry.get("certificates", []), where, folder, problems),
+        identifier_uris=tuple(entry.get("identifier_uris", ())),
+        app_permissions={resource: tuple(roles) for resource, roles in entry.get("app_permissions", {}).items()},
     )
 
 
@@ -234,6 +254,11 @@ def _cross_checks(directory: Directory) -> list[str]:
     for app in directory.apps.values():
         if app.tenant_id not in directory.tenants:
             problems.append(f"app {app.client_id}: unknown tenant {app.tenant_id}")
+        for resource_id, roles in app.app_permissions.items():
+            resource = directory.app(resource_id)
+            undefined = [role for role in roles if resource is None or role not in resource.app_roles]
+            if undefined:
+                problems.append(f"app {app.client_id}: app permissions {undefined} not defined by app {resource_id}")
     for user in directory.users.values():
         if user.tenant_id not in directory.tenants:
             problems.append(f"user {user.email}: unknown tenant {user.tenant_id}")

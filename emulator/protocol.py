@@ -16,6 +16,9 @@ from .errors import EntraError, token_error_response
 from .keys import b64url
 from .state import emulator
 from .store import CODE_TTL, REFRESH_TTL, CodeGrant, RefreshGrant
+from .tokens import ACCESS_TOKEN_LIFETIME, GRAPH_APP_ID
+
+GRAPH_RESOURCE = "https://graph.microsoft.com"
 
 bp = Blueprint("protocol", __name__)
 
@@ -87,7 +90,7 @@ def jwks(tenant: str):
 
 @bp.post("/<tenant>/oauth2/v2.0/token")
 def token(tenant: str):
-    """The token endpoint: authorization_code and refresh_token grants for confidential clients."""
+    """The token endpoint: authorization_code, refresh_token and client_credentials grants (confidential clients)."""
     try:
         tenant_id = resolve_segment(tenant)
         app = _authenticate_client()
@@ -96,6 +99,8 @@ def token(tenant: str):
             body = _redeem_code(app, tenant_id)
         elif grant_type == "refresh_token":
             body = _redeem_refresh_token(app, tenant_id)
+        elif grant_type == "client_credentials":
+            body = _client_credentials(app, tenant_id)
         else:
             raise EntraError("unsupported_grant_type", E.UNSUPPORTED_GRANT,
                              f"The provided value for the input parameter 'grant_type' is not valid: "
@@ -245,3 +250,32 @@ def _redeem_refresh_token(app: AppRegistration, tenant_id: str | None) -> dict:
         acrs=grant.acrs, issued=state.clock.now()))
     return state.tokens.token_response(user=user, app=app, scopes=scopes, nonce=None, sid=grant.sid,
                                        acrs=grant.acrs, refresh_token=refresh)
+
+
+def _client_credentials(app: AppRegistration, tenant_id: str | None) -> dict:
+    """An app-only access token for one resource's ``/.default`` scope, with the app roles granted to ``app``."""
+    state = emulator()
+    if tenant_id is None:
+        raise EntraError("invalid_request", E.NO_TENANT, "No tenant-identifying information found in either the "
+                         "request or implied by any provided credentials. Use a tenant-specific endpoint.")
+    if not app.usable_in(tenant_id):
+        raise EntraError("unauthorized_client", E.APP_NOT_FOUND, f"Application with identifier "
+                         f"'{app.client_id}' was not found in the directory '{tenant_id}'.")
+    scopes = request.form.get("scope", "").split()
+    if len(scopes) != 1 or not scopes[0].endswith("/.default"):
+        raise EntraError("invalid_scope", E.DEFAULT_SCOPE_REQUIRED, f"The provided value for scope "
+                         f"{' '.join(scopes)[:120]!r} is not valid. Client credential flows must have a scope value "
+                         "with /.default suffixed to the resource identifier (application ID URI).")
+    identifier = scopes[0].removesuffix("/.default")
+    if identifier.rstrip("/") in (GRAPH_RESOURCE, GRAPH_APP_ID):
+        audience, roles = GRAPH_APP_ID, ()
+    else:
+        resource = state.directory.resource(identifier)
+        if resource is None or not resource.usable_in(tenant_id):
+            raise EntraError("invalid_resource", E.RESOURCE_NOT_FOUND, f"The resource principal named "
+                             f"{identifier[:120]} was not found in the tenant named {tenant_id}.")
+        # Entra v2.0 access tokens name the resource by its client id, whichever identifier was asked for.
+        audience, roles = resource.client_id, app.app_permissions.get(resource.client_id, ())
+    token = state.tokens.app_access_token(app=app, audience=audience, tenant_id=tenant_id, roles=roles)
+    return {"token_type": "Bearer", "expires_in": ACCESS_TOKEN_LIFETIME, "ext_expires_in": ACCESS_TOKEN_LIFETIME,
+            "access_token": token}

@@ -85,6 +85,21 @@ class TokenIssuer:
         requested_oidc = [s for s in scopes if s in OIDC_SCOPES and s != "offline_access"]
         return self.keys.sign(claims), " ".join(granted + requested_oidc)
 
+    def app_access_token(self, *, app: AppRegistration, audience: str, tenant_id: str,
+                         roles: tuple[str, ...]) -> str:
+        """An app-only v2.0 access token, as the client credentials grant issues: no user, ``idtyp`` app."""
+        now = int(self.clock.now())
+        principal = app.service_principal_oid(tenant_id)
+        claims = {
+            "aud": audience, "iss": issuer_for(self.base_url, tenant_id), "iat": now, "nbf": now,
+            "exp": now + ACCESS_TOKEN_LIFETIME, "aio": _opaque(), "azp": app.client_id, "azpacr": "1",
+            "idtyp": "app", "oid": principal, "rh": _opaque() + ".", "sub": principal, "tid": tenant_id,
+            "uti": _opaque()[:22], "ver": "2.0",
+        }
+        if roles:
+            claims["roles"] = list(roles)
+        return self.keys.sign(claims)
+
     def token_response(self, *, user: User, app: AppRegistration, scopes: tuple[str, ...], nonce: str | None,
                        sid: str, acrs: tuple[str, ...], refresh_token: str | None) -> dict:
         """The JSON body of a successful token response."""

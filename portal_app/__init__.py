@@ -17,7 +17,7 @@ from portal_app.settings.dev_secret import dev_secret_key
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the portal; ``test_config`` overrides settings section by section (``{"auth": {...}}``)."""
-    from portal_app import catalogue, cli, database, marks, signin, web
+    from portal_app import api, catalogue, cli, database, marks, signin, web
 
     settings = load_settings(test_config)
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
@@ -39,5 +39,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     database.init_app(app, settings)
     marks.init_app(app)
+    api.init_app(app)
     catalogue.init_app(app)  # last: it checks the catalogue's internal endpoints against every registered page
     return app

@@ -20,6 +20,7 @@ from auth.roles import RoleConfigError, RoleRules
 from portal_app.data.moderation_rules import ModerationRules, ModerationRulesError
 from portal_app.database import COMMANDS as DATABASE_COMMANDS
 from portal_app.doctor import doctor_command
+from portal_app.examining_cli import COMMANDS as EXAMINING_COMMANDS
 from portal_app.marks.iamis.export import export_moderation_command
 from portal_app.settings import ConfigError, PortalSettings, load_settings
 from portal_app.settings.display import masked_settings
@@ -38,7 +39,7 @@ def portal_cli(context: click.Context) -> None:
         raise click.ClickException(f"{error}\nMend these first (`flask --app wsgi portal check-config` lists them).")
 
 
-for _command in DATABASE_COMMANDS:
+for _command in (*DATABASE_COMMANDS, *EXAMINING_COMMANDS):
     portal_cli.add_command(_command)
 portal_cli.add_command(doctor_command)
 portal_cli.add_command(export_moderation_command)

@@ -8,5 +8,6 @@ from portal_app.data.migrate import upgrade_to_head
 # compares the two).
 from portal_app.data import favourites as _favourites  # noqa: E402,F401  isort: skip
 from portal_app.data import moderation_export as _moderation_export  # noqa: E402,F401  isort: skip
+from portal_app.data import examining_models as _examining_models  # noqa: E402,F401  isort: skip
 
 __all__ = ["init_engine", "make_session_factory", "session_scope", "upgrade_to_head"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal_app.data.centre_marks import apply_changes, centre_value, check_changes
 from portal_app.data.csvrows import ImportReport, Row, RowError, component_of, components_by_key, first_seen, read_rows
+from portal_app.data.deadlines import parse_london_time
 from portal_app.data.import_context import ImportContext
 from portal_app.data.models import (
     ASSESSMENT_TYPES,
@@ -21,6 +23,7 @@ from portal_app.data.models import (
     Mark,
     Series,
 )
+from portal_app.data.ownership import refuse_new_entries_in_submitted_centres
 
 
 def _status_codes(row: Row, column: str = "status_codes") -> dict[str, str] | None:
@@ -47,6 +50,19 @@ def _welsh_meanings(row: Row, codes: dict[str, str] | None) -> dict[str, str] | 
         row.fail(f"status_codes_cy gives a Welsh meaning for {', '.join(unknown)}, which status_codes does not have")
         return None
     return welsh
+
+
+def _marks_due(row: Row) -> datetime | None:
+    """The optional marks_due column: "2017-02-10 17:00" in Europe/London, as UTC; None when empty or absent."""
+    text = row.text("marks_due", max_len=40, required=False)
+    if text is None:
+        return None
+    due = parse_london_time(text)
+    if not isinstance(due, datetime):
+        row.fail(f"marks_due {text[:40]!r} is not a date and time like 2017-02-10 17:00 (Europe/London), or "
+                 "falls when the clocks change")
+        return None
+    return due
 
 
 COMPONENT_COLUMNS = (
@@ -77,11 +93,12 @@ def import_components(session: Session, path: str | Path) -> ImportReport:
             # Optional columns of issue 18: the board's Welsh, shown on Welsh pages (English where absent).
             "title_cy": row.text("component_title_cy", required=False),
             "series_title_cy": row.text("series_title_cy", required=False),
+            "marks_due_at": _marks_due(row),
         }
         fields["status_codes_cy"] = _welsh_meanings(row, fields["status_codes"])
         fields.update(_moderation_columns(row, fields["max_mark"]))
         optional = ("agenda_document", "formula_pdf", "formula_pdf_welsh", "title_cy", "series_title_cy",
-                    "assessment_type", "tolerance")
+                    "assessment_type", "tolerance", "marks_due_at")
         if all(fields[k] is not None for k in fields if k not in optional):
             if first_seen(row, (fields["series_code"], fields["code"]), seen):
                 parsed.append({**fields, "line": row.line})
@@ -140,6 +157,10 @@ def _upsert_component(session: Session, fields: dict, series: dict, components: 
         if getattr(component, name, None) != fields[name]:
             setattr(component, name, fields[name])
             outcome = "updated" if outcome == "unchanged" else outcome
+    # An empty or missing marks_due keeps the date in force (set by an earlier file or `portal set-marks-due`).
+    if fields["marks_due_at"] is not None and component.marks_due_at != fields["marks_due_at"]:
+        component.marks_due_at = fields["marks_due_at"]
+        outcome = "updated" if outcome == "unchanged" else outcome
     welsh = fields["status_codes_cy"]
     wanted = {code: (meaning, welsh.get(code)) for code, meaning in fields["status_codes"].items()}
     if {c.code: (c.meaning, c.meaning_cy) for c in component.status_codes} != wanted:
@@ -178,7 +199,8 @@ def import_entries(session: Session, path: str | Path, context: ImportContext | 
         fields["centre_mark"] = centre_value(row, fields["component"])
         if all(fields[k] is not None for k in fields if k != "centre_mark"):
             if first_seen(row, (fields["component"].id, fields["centre"], fields["candidate"]), seen):
-                parsed.append({**fields, "line": row.line})
+                parsed.append({**fields, "line": row.line, "row": row})
+    refuse_new_entries_in_submitted_centres(session, parsed)
     changes = check_changes(session, parsed, report) if report.ok else {}
     if report.ok:
         _write_entries(session, parsed, report, set(changes))

@@ -25,6 +25,7 @@ from portal_app.data.models import (
     ModerationReport,
     TeamMembership,
 )
+from portal_app.data.ownership import check_examiner_rows, reallocate_option, take_centres
 
 ALLOCATION_COLUMNS = ("tenant_id", "object_id", "email", "series_code", "component_code", "role", "centres")
 
@@ -46,12 +47,15 @@ def import_allocations(session: Session, path: str | Path) -> ImportReport:
         }
         if fields["component"] is not None and fields["role"] is not None:
             _check_role_fits_component(row, fields["component"], fields["role"])
+        reallocate = reallocate_option(row, fields["role"])
         if all(value is not None for value in fields.values()):
             key = (fields["tenant_id"], fields["object_id"], fields["component"].id, fields["role"])
             if first_seen(row, key, seen):
-                parsed.append(fields)
+                parsed.append((row, {**fields, "reallocate": reallocate}))
+    # One examiner per centre of a component (portal_app.data.ownership): overlaps are named, not merged.
+    check_examiner_rows(session, parsed, {centre_id: number for number, centre_id in centres.items()})
     if report.ok:
-        for fields in parsed:
+        for _row, fields in parsed:
             report.count(_upsert_allocation(session, fields))
         session.flush()
     return report
@@ -114,6 +118,8 @@ def _upsert_allocation(session: Session, fields: dict) -> str:
             if allocation.role == "moderator":  # each moderated centre has its report, a draft to begin with
                 session.add(ModerationReport(allocation_id=allocation.id, centre_id=centre_id, status="draft"))
         outcome = "updated" if outcome == "unchanged" and fields["centres"] - held else outcome
+    if fields["role"] == "examiner":
+        take_centres(session, allocation, fields["centres"], fields["reallocate"])
     return outcome
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -15,9 +16,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import true as sql_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from portal_app.data.messages import Bilingual
+from portal_app.data.types import UtcDateTime
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -58,6 +61,8 @@ class Series(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     title_cy: Mapped[str | None] = mapped_column(String(200))  # the board's Welsh title, if it gave one
+    # When examiners' marks are due for every component of the series that has no date of its own (UTC).
+    marks_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Component(Base):
@@ -79,6 +84,8 @@ class Component(Base):
     agenda_document: Mapped[str | None] = mapped_column(String(200))
     formula_pdf: Mapped[str | None] = mapped_column(String(200))
     formula_pdf_welsh: Mapped[str | None] = mapped_column(String(200))
+    # When examiners' marks are due (UTC); None falls back to the series' date. Shown in Europe/London.
+    marks_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     series: Mapped[Series] = relationship()
     status_codes: Mapped[list[ComponentStatusCode]] = relationship(
         order_by="ComponentStatusCode.code", cascade="all, delete-orphan"
@@ -169,6 +176,8 @@ class Mark(Base):
     centre_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The work-not-received code (config/moderation.toml), allowed only on a sample row whose work did not arrive.
     moderated_code: Mapped[str | None] = mapped_column(String(8))
+    # EMI: whether the examiner has the candidate's script; a script not received takes no numeric mark.
+    script_received: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_true())
 
 
 class Allocation(Base):

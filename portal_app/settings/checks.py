@@ -30,7 +30,7 @@ def check_settings(settings: PortalSettings) -> list[ConfigProblem]:
     for check in (_check_external_url, _check_secret_key, _check_authority, _check_client,
                   _check_tenants, _check_numbers, _check_session_store, _check_database, _check_roles,
                   _check_silent_paths, _check_support_contact, _check_rate_limits, _check_metrics_token,
-                  _check_no_emulator_in_production):
+                  _check_no_emulator_in_production, _check_examining):
         problems.extend(check(settings))
     return problems
 
@@ -258,3 +258,20 @@ def _is_loopback(host: str) -> bool:
     except ValueError:
         return False
     return address.is_loopback or address.is_unspecified
+
+
+def _check_examining(s: PortalSettings) -> list[ConfigProblem]:
+    """The marking rules and the marks API (issue 15)."""
+    problems = [_problem(s, "marking.not_received_codes", f"{code!r} is not a status code",
+                         "use codes of letters only, up to 8, as in components.csv (e.g. \"A\", \"NR\")")
+                for code in s.not_received_codes if not (code.isalpha() and len(code) <= 8)]
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,120}", s.marks_app_role):
+        problems.append(_problem(s, "api.marks_app_role", f"{s.marks_app_role!r} is not an app role value",
+                                 "use the Value of the app role in the portal's app registration, e.g. Marks.Read.All"))
+    if s.application_id_uri and urlsplit(s.application_id_uri).scheme not in ("api", "https"):
+        problems.append(_problem(s, "api.application_id_uri", f"{s.application_id_uri!r} is not an application ID URI",
+                                 "copy the Application ID URI (api://...) from Expose an API, or leave it empty"))
+    if not 1 <= s.marks_page_size <= 5000:
+        problems.append(_problem(s, "api.marks_page_size", f"{s.marks_page_size} is outside 1..5000",
+                                 "choose a value from 1 to 5000"))
+    return problems

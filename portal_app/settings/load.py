@@ -165,6 +165,10 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
         client_cert_path=_path_text(typed("auth", "client_cert_path", str)),
         client_key_path=_path_text(typed("auth", "client_key_path", str)),
         client_key_passphrase=typed("auth", "client_key_passphrase", str),
+        not_received_codes=tuple(c.upper() for c in typed("marking", "not_received_codes", tuple)),
+        marks_app_role=typed("api", "marks_app_role", str),
+        application_id_uri=typed("api", "application_id_uri", str).rstrip("/"),
+        marks_page_size=typed("api", "marks_page_size", int),
     )
 
 

@@ -38,6 +38,7 @@ ENVIRONMENT_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "PORTAL_ANONYMOUS_REDIS_URL": ("session", "anonymous_redis_url", "str"),
     "PORTAL_LOGIN_RATE_LIMIT": ("limits", "login", "str"),
     "PORTAL_ANONYMOUS_POST_RATE_LIMIT": ("limits", "anonymous_posts", "str"),
+    "PORTAL_API_APP_ID_URI": ("api", "application_id_uri", "str"),
 }
 SECRET_KEYS = {("auth", "client_secret"), ("portal", "secret_key"), ("auth", "client_key_passphrase"),
                ("portal", "metrics_token")}
@@ -104,6 +105,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "anonymous_posts": "10 per minute; 60 per hour",
         "key_prefix": "portal:anon:limits",
     },
+    "marking": {
+        "not_received_codes": ["A", "NR"],
+    },
+    "api": {
+        "marks_app_role": "Marks.Read.All",
+        "application_id_uri": "",
+        "marks_page_size": 500,
+    },
 }
 
 
@@ -161,6 +170,10 @@ class PortalSettings:
     client_cert_path: str = ""
     client_key_path: str = ""
     client_key_passphrase: str = field(default="", repr=False)
+    not_received_codes: tuple[str, ...] = ("A", "NR")
+    marks_app_role: str = "Marks.Read.All"
+    application_id_uri: str = ""
+    marks_page_size: int = 500
 
     @property
     def uses_https(self) -> bool:

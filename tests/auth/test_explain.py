@@ -68,7 +68,7 @@ def test_explains_an_unresolved_overage_and_its_resolution(rules):
 def test_trace_reports_each_condition_of_each_rule(rules):
     traces = trace_rules(directory_claims("examiner@wjec-appointees.co.uk"), rules, ALLOWED)
 
-    assert [t.matched for t in traces] == [True, False, False, False, False, True]
+    assert [t.matched for t in traces] == [True, False, False, False, False, False, False, True]
     assert [(c.key, held) for c, held in traces[1].conditions] == [
         ("app_roles_any", False),
         ("upn_domains_any", True),

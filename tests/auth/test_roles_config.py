@@ -68,7 +68,7 @@ CONDITIONS = 'app_roles_any = ["Examiner"]'
 BAD_FILES = {
     "unknown role table": (
         VALID + '[roles.wizard]\ntitle = "W"\ntitle_cy = "D"\npermissions = []\n',
-        "roles.wizard", "unknown role 'wizard'", "use one of: examiner, moderator",
+        "roles.wizard", "unknown role 'wizard'", "use one of: examiner, examining_team_leader",
     ),
     "unknown permission": (
         VALID.replace('["emi:view"]', '["emi:view", "emi:delete"]'),

@@ -22,7 +22,8 @@ SERVICES = {
     MODERATOR: MODERATING,
     "teamleader@wjec-appointees.co.uk": MODERATING,
     "principal@wjec-appointees.co.uk": MODERATING,
-    "admin@wjec-appointees.co.uk": ["entries-registrations", "appointee-resources", "link-check"],
+    "admin@wjec-appointees.co.uk": ["entries-registrations", "electronic-mark-input", "appointee-resources",
+                                    "link-check"],
     "manygroups@wjec-appointees.co.uk": EXAMINING,  # groups overage: Graph says "examiners group"
     "norole@wjec-appointees.co.uk": [],
 }
@@ -62,16 +63,17 @@ def test_examiner_types_marks_with_the_keyboard_saves_a_draft_and_submits(page, 
     assert count == 24
 
     fields.first.click()
-    for value in ["12", "A", "40", "0"]:  # type a mark, Tab to the next candidate
+    for value in ["12", "A", "40", "0"]:  # type a mark, Tab past the next row's "Not received" to its mark
         page.keyboard.type(value)
         page.keyboard.press("Tab")
-    page.get_by_role("button", name="Save draft").click()
+        page.keyboard.press("Tab")
+    page.get_by_role("button", name="Save draft").first.click()  # one above the centres, one below
     expect(page.get_by_test_id("notice")).to_contain_text("saved as a draft")
     page.record.snap("emi-draft-saved")
     assert [fields.nth(i).input_value() for i in range(4)] == ["12", "A", "40", "0"]
 
     fields.nth(4).fill("41")  # over the maximum: refused inline, nothing written
-    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Save draft").first.click()  # one above the centres, one below
     expect(page.locator("#err-" + fields.nth(4).get_attribute("id").removeprefix("mark-"))).to_be_visible()
     page.record.snap("emi-invalid-mark")
 
@@ -80,8 +82,11 @@ def test_examiner_types_marks_with_the_keyboard_saves_a_draft_and_submits(page, 
     for index in range(4, count):
         page.keyboard.type(str(index % 41))
         page.keyboard.press("Enter")  # marks.js: Enter moves on instead of submitting
-    page.locator("#submit").click()
-    expect(page.get_by_test_id("notice")).to_contain_text("submitted")
+    page.get_by_role("button", name="Submit centre 68001").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("centre 68001 were submitted")
+    page.record.snap("emi-centre-submitted")
+    page.get_by_role("button", name="Submit centre 68002").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("centre 68002 were submitted")
     expect(page.get_by_test_id("read-only")).to_be_visible()
     page.record.snap("emi-submitted")
     page.goto(portal.url + "/emi/")

@@ -54,7 +54,9 @@ def _claims(*app_roles, username="examiner@wjec-appointees.co.uk", **extra):
     (["Examiner"], ["emi"], ["iamis", "admin"]),
     (["Moderator"], ["iamis"], ["emi", "admin"]),
     (["PrincipalModerator", "TeamLeader", "Moderator"], ["iamis"], ["emi", "admin"]),
-    (["PortalAdmin"], ["admin"], ["emi", "iamis"]),
+    (["PortalAdmin"], ["admin", "emi"], ["iamis"]),  # administrators oversee examining (emi:view-all-teams)
+    (["PrincipalExaminer"], ["emi"], ["iamis", "admin"]),
+    (["ExaminingTeamLeader"], ["emi"], ["iamis", "admin"]),
     ([], [], ["emi", "iamis", "admin"]),
 ])
 def test_each_gate_lets_in_exactly_the_permitted_roles(browser, app_roles, allowed, forbidden):

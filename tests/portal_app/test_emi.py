@@ -125,28 +125,67 @@ def test_two_tabs_never_lose_an_update_silently(examiner, data_app):
     assert sheet_form(examiner.client.get("/emi/allocations/1").get_data(as_text=True))[field] == "31"
 
 
-def test_submitting_a_complete_sheet_makes_it_read_only(examiner):
+def centre_fields(html: str, centre: str) -> list[str]:
+    """The mark fields of one centre's section of a rendered sheet ([] when the centre is not on it)."""
+    if f'<section class="centre" id="centre-{centre}"' not in html:
+        return []
+    section = html.split(f'<section class="centre" id="centre-{centre}"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'name="(mark-\d+)"', section)
+
+
+def test_submitting_a_complete_centre_makes_only_that_centre_read_only(examiner):
+    html = examiner.client.get("/emi/allocations/2").get_data(as_text=True)
+    form = sheet_form(html)
+    first, second = centre_fields(html, "68001"), centre_fields(html, "68002")
+    filled = {k: ("A" if n % 7 == 0 else str(n % 40)) for n, k in enumerate(first)}
+    response = examiner.client.post("/emi/allocations/2", data={**form, **filled, "submit_centre": "68001"})
+    assert response.status_code == 303 and response.location.endswith("#centre-68001")
+    after = examiner.client.get(response.location).get_data(as_text=True)
+    assert "The marks of centre 68001 were submitted." in after
+    assert centre_fields(after, "68001") == [] and centre_fields(after, "68002") == second
+    assert 'value="68001"' not in after and 'name="submit_centre" value="68002"' in after
+    listing = examiner.client.get("/emi/").get_data(as_text=True)
+    assert f"NO MARKS TO SUBMIT ({len(first)} SUBMITTED)" in listing
+    again = examiner.client.post("/emi/allocations/2", data={**sheet_form(after), first[0]: "1"})
+    assert again.status_code == 422 and "has been submitted" in again.get_data(as_text=True)
+
+
+def test_the_list_counts_entered_but_unsubmitted_marks_to_submit(examiner):
     form = open_sheet(examiner, "2")
-    filled = {k: ("A" if n % 7 == 0 else str(n % 40)) for n, k in enumerate(form) if k.startswith("mark-")}
-    response = examiner.client.post("/emi/allocations/2", data={**form, **filled, "action": "submit"})
-    assert response.status_code == 303
-    html = examiner.client.get(response.location).get_data(as_text=True)
-    assert "read-only" in html and "Save draft" not in html and " readonly" in html
-    assert f"NO MARKS TO SUBMIT ({len(filled)} SUBMITTED)" in examiner.client.get("/emi/").get_data(as_text=True)
-    again = examiner.client.post("/emi/allocations/2", data={**form, **filled, "expected_version": "2"})
-    assert again.status_code == 409
+    fields = [k for k in form if k.startswith("mark-")][:3]
+    examiner.client.post("/emi/allocations/2", data={**form, **dict.fromkeys(fields, "9"), "action": "save"})
+    listing = examiner.client.get("/emi/").get_data(as_text=True)
+    assert "SUBMIT MARKS (3)" in listing and "(0 SUBMITTED)" in listing
 
 
-def test_submitting_an_incomplete_sheet_saves_the_draft_and_names_the_empty_fields(examiner):
+def test_submitting_an_incomplete_centre_saves_the_draft_and_names_the_empty_fields(examiner):
+    html = examiner.client.get("/emi/allocations/2").get_data(as_text=True)
+    form, fields = sheet_form(html), centre_fields(html, "68001")
+    response = examiner.client.post("/emi/allocations/2", data={**form, fields[0]: "7", "submit_centre": "68001"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "saved as a draft" in page and "centre 68001 was not submitted" in page
+    assert page.count("Enter a mark or a status code before submitting") == len(fields) - 1
+    assert sheet_form(page)[fields[0]] == "7"
+    listing = examiner.client.get("/emi/").get_data(as_text=True)
+    assert "SUBMIT MARKS (1)" in listing and "(0 SUBMITTED)" in listing
+
+
+def test_a_script_not_received_is_ticked_and_then_takes_a_code_not_a_mark(examiner, data_app):
     form = open_sheet(examiner, "2")
     field = next(k for k in form if k.startswith("mark-"))
-    response = examiner.client.post("/emi/allocations/2", data={**form, field: "7", "action": "submit"})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert "saved as a draft" in html and "Enter a mark or a status code before submitting" in html
-    assert sheet_form(html)[field] == "7"
-    listing = examiner.client.get("/emi/").get_data(as_text=True)
-    assert "SUBMIT MARKS" not in listing.replace("NO MARKS TO SUBMIT", "")
+    entry = field.removeprefix("mark-")
+    refused = examiner.client.post("/emi/allocations/2", data={**form, field: "12", f"not-received-{entry}": "1",
+                                                               "action": "save"})
+    assert refused.status_code == 422
+    assert "No script was received for this candidate" in refused.get_data(as_text=True)
+    assert f'id="nr-{entry}" value="1" aria-describedby="not-received-help" checked' in refused.get_data(as_text=True)
+    saved = examiner.client.post("/emi/allocations/2", data={**form, field: "a", f"not-received-{entry}": "1",
+                                                             "action": "save"})
+    assert saved.status_code == 303
+    html = examiner.client.get("/emi/allocations/2").get_data(as_text=True)
+    assert f'id="nr-{entry}" value="1" aria-describedby="not-received-help" checked' in html
+    assert sheet_form(html)[field] == "A"
 
 
 def test_an_expired_session_keeps_the_typed_marks_for_after_sign_in(examiner, entra):

@@ -73,7 +73,7 @@ def welsh_pages(client, who: str | None) -> dict[str, str]:
         bad = with_bad_marks(pages[EMI_SHEET], ["999", "2.5", "-3", "zz", "12345678901234567"], **{"mark-999999": "1"})
         pages["save with bad marks"] = client.post(EMI_SHEET, data=bad).get_data(as_text=True)
         pages["submit incomplete"] = client.post(EMI_SHEET, data=form_fields(pages[EMI_SHEET]) | {
-            "action": "submit"}).get_data(as_text=True)
+            "submit_centre": "68001"}).get_data(as_text=True)
         pages["no CSRF token"] = client.post(EMI_SHEET, data={"mark-1": "1"}).get_data(as_text=True)
     if who == "moderator":
         bad = with_bad_marks(pages[IAMIS_CENTRE], ["A", "81"], **{"mark-999999": "1", "action": "complete"})

@@ -8,7 +8,10 @@ from portal_app.settings import ConfigError, load_settings
 from portal_app.settings.display import masked_settings
 from tests.support.pki import client_certificate
 
-BASE_ENV = {"PORTAL_SECRET_KEY": "k" * 40, "REDIS_URL": "redis://127.0.0.1:6379/0"}
+# A production-shaped configuration (issue 13: outside dev mode a metrics token, and no loopback authority).
+BASE_ENV = {"PORTAL_SECRET_KEY": "k" * 40, "REDIS_URL": "redis://127.0.0.1:6379/0", "PORTAL_METRICS_TOKEN": "m" * 32,
+            "PORTAL_AUTHORITY": "https://login.microsoftonline.com/3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70",
+            "PORTAL_GRAPH_URL": "https://graph.microsoft.com"}
 
 
 @pytest.fixture(scope="module")
