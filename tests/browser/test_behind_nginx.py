@@ -155,7 +155,7 @@ def enter_marks(page, stack, values: list[str], *, start: int) -> None:
     fields = page.locator("input.mark")
     for offset, value in enumerate(values):
         fields.nth(start + offset).fill(value)
-    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Save draft").first.click()
     expect(page.get_by_test_id("notice")).to_contain_text("saved as a draft")
 
 

@@ -127,7 +127,7 @@ def test_a_welsh_choosing_user_signs_in_and_out_entirely_in_welsh(page, portal, 
     editable = page.locator("input.mark:not([readonly])")
     if editable.count():
         editable.first.fill("9999")
-        page.get_by_role("button", name="Cadw drafft").click()
+        page.get_by_role("button", name="Cadw drafft").first.click()
         expect(page.get_by_test_id("problem")).to_be_visible()
         walk.check("portal-mark-sheet-refused")
 
