@@ -22,6 +22,12 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# GUNICORN_PRELOAD=true builds the app once in the master and forks the workers from it: a worker recycled by
+# max_requests then starts in milliseconds instead of importing and building the portal again (about 1.5 s
+# of CPU each time, which the requests pay for; bench/pages_bench.py --preload measures it). Off by default
+# because a preloaded master keeps its code: `systemctl reload` (HUP, deploy/systemd) would fork the old
+# release and the old portal.toml; with it on, deploy by restart. The app opens no connection while built.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "false").lower() in ("1", "true", "yes", "on")
 # Recycle workers now and then so a slow leak can never grow without bound (jitter avoids all at once).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))

@@ -45,3 +45,8 @@ def load_catalogue(app: Flask) -> None:
 def current_catalogue() -> Catalogue:
     """The catalogue in force for this request."""
     return current_app.extensions[EXTENSION].current()
+
+
+def versioned_catalogue() -> tuple[int, Catalogue]:
+    """(version, catalogue) in force: the version changes at each good reload, for caches derived from it."""
+    return current_app.extensions[EXTENSION].versioned()

@@ -5,19 +5,28 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.permissions import work_as_choices
 from portal_app.catalogue.menu import MenuSection, build_menu, normalise_query, visible_services
-from portal_app.catalogue.model import Service, localized
-from portal_app.catalogue.source import current_catalogue
+from portal_app.catalogue.model import Catalogue, Service, localized
+from portal_app.catalogue.source import versioned_catalogue
 from portal_app.data.favourites import add_favourite, favourite_ids, remove_favourite
 from portal_app.database import database, db_session
 from portal_app.signin.gate import csrf_token, login_required, require_csrf
-from portal_app.signin.roles import current_decision, current_permissions, current_work_as
+from portal_app.signin.roles import (
+    current_decision,
+    current_permissions,
+    current_work_as,
+    role_title,
+    role_titles_version,
+)
 from portal_app.web import clock, i18n
+from portal_app.web.fragments import render_fragment
+from portal_app.web.layout import page_layout
 
 log = logging.getLogger(__name__)
 bp = Blueprint("services", __name__)
@@ -32,28 +41,37 @@ def _today() -> date:
     return datetime.fromtimestamp(clock.now(), UTC).date()
 
 
+def _catalogue() -> tuple[int, Catalogue]:
+    """This request's catalogue with its version, read once: a page and its cache key see the same one."""
+    if "catalogue" not in g:
+        g.catalogue = versioned_catalogue()
+    return g.catalogue
+
+
 def my_services() -> list[Service]:
     """The services the signed-in user may open now (none for a visitor)."""
     if g.get("user") is None:
         return []
     if "my_services" not in g:
-        g.my_services = visible_services(current_catalogue(), current_permissions(),
-                                         set(current_app.view_functions), _today())
+        g.my_services = visible_services(_catalogue()[1], current_permissions(), current_app.view_functions,
+                                         _today())
     return g.my_services
 
 
-def my_favourites() -> list[str]:
+def my_favourites() -> tuple[str, ...]:
     """The signed-in user's starred service ids; none (and a warning) if the database cannot be read.
 
+    Read at every page view, one small query, so a star made through any worker shows at the next page load.
     Favourites are a convenience: a database outage must not take the menu, shown on every page, down too.
     """
     if "favourite_ids" in g:  # the page and the header menu both ask; one query per request
         return g.favourite_ids
-    user, g.favourite_ids = g.user, []
-    # A session of its own: the header renders inside other views, whose unit of work it must not touch.
+    user, g.favourite_ids = g.user, ()
+    # A connection of its own: the header renders inside other views, whose unit of work it must not touch.
     try:
-        database().ensure_migrated()
-        with database().sessions() as reader:
+        state = database()
+        state.ensure_migrated()
+        with state.engine.connect() as reader:
             g.favourite_ids = favourite_ids(reader, user["tid"], user["oid"])
     except SQLAlchemyError as exc:
         log.warning("menu shown without favourites: the database cannot be read (%s)", type(exc).__name__)
@@ -62,17 +80,24 @@ def my_favourites() -> list[str]:
 
 
 def menu_for_user(query: str = "") -> list[MenuSection]:
-    """The user's All Services menu, narrowed by ``query``; favourites first (built once per request)."""
-    menus = g.setdefault("service_menus", {})
-    if query not in menus:
-        menus[query] = build_menu(current_catalogue(), my_services(), favourites=my_favourites(), query=query,
-                                  lang=current_language())
-    return menus[query]
+    """The user's All Services menu, narrowed by ``query``; favourites first."""
+    return build_menu(_catalogue()[1], my_services(), favourites=my_favourites(), query=query,
+                      lang=current_language())
 
 
-def header_menu() -> list[MenuSection]:
-    """The menu for the header of every page (error pages too)."""
-    return menu_for_user()
+def _menu_key() -> tuple:
+    """Everything the menu is rendered from; a cached menu under this key can never be out of date."""
+    if "menu_key" not in g:
+        g.menu_key = (_catalogue()[0], current_permissions(), my_favourites(), current_language(), _today(),
+                      request.script_root)
+    return g.menu_key
+
+
+def header_menu_html() -> Markup:
+    """The header's All Services menu (every page, error pages too), rendered once per key per process."""
+    return render_fragment("_header_menu.html", _menu_key(), lambda: {
+        "sections": menu_for_user(), "service_link": service_link, "localized": localized,
+        "lang": current_language()})
 
 
 def service_link(service: Service) -> str:
@@ -83,14 +108,27 @@ def service_link(service: Service) -> str:
 @bp.get("/services")
 @login_required
 def index():
-    """All Services: only what the user's permissions open (``?q=`` narrows it); a clear page when nothing."""
+    """All Services: only what the user's permissions open (``?q=`` narrows it); a clear page when nothing.
+
+    Put together from cached fragments (the page around it, the header menu, this list), each keyed by all
+    it is rendered from; what is the user's own (name, CSRF token) is filled in per response.
+    """
     query = normalise_query(request.args.get("q"))
-    sections = menu_for_user(query)
-    return render_template("services.html", sections=sections, query=query,
-                           has_services=bool(my_services()), favourites=set(my_favourites()),
-                           favourites_unavailable=g.get("favourites_unavailable", False),
-                           work_as_choices=work_as_choices(current_decision()),
-                           work_as=current_work_as(), csrf_token=csrf_token())
+    choices, work_as = tuple(work_as_choices(current_decision())), current_work_as()
+    favourites = my_favourites()
+    unavailable = g.get("favourites_unavailable", False)
+    user = g.user
+    key = (_menu_key(), query, unavailable, choices, work_as, role_titles_version(), bool(user.get("username")))
+    content = render_fragment("_services_page.html", key, lambda: {
+        "sections": menu_for_user(query), "query": query, "has_services": bool(my_services()),
+        "favourites": set(favourites), "favourites_unavailable": unavailable,
+        "work_as_choices": choices, "work_as": work_as, "service_link": service_link, "localized": localized,
+        "lang": current_language(), "role_title": role_title, "has_username": bool(user.get("username")),
+        "support_contact": i18n.support_contact()},
+        per_request={"csrf_token": csrf_token(), "user_name": user.get("name") or "",
+                     "username": user.get("username") or ""})
+    return page_layout(title=_("All Services"), main_class="", content=content, header_menu=header_menu_html(),
+                       user_name=user.get("name") or "")
 
 
 @bp.post("/services/favourites")
@@ -118,5 +156,5 @@ def star():
 @bp.app_context_processor
 def services_context() -> dict:
     """Template helpers for base.html's header menu, on every page."""
-    return {"header_menu": header_menu, "service_link": service_link, "localized": localized,
+    return {"header_menu_html": header_menu_html, "service_link": service_link, "localized": localized,
             "lang": current_language()}

@@ -109,7 +109,7 @@ def _build(values: dict, sources: dict, problems: list[ConfigProblem]) -> Portal
             if kind is int and isinstance(value, bool):
                 raise TypeError
             return kind(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf) from a TOML float
             problems.append(ConfigProblem(sources.get(f"{section}.{key}", "?"), f"{section}.{key}",
                                           f"{value!r} is not a {kind.__name__}",
                                           f"set a {kind.__name__} such as {default!r}"))

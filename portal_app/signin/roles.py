@@ -60,7 +60,34 @@ def _graph_token(claims: dict, token_cache: str, settings: PortalSettings) -> st
 
 
 def current_decision() -> RoleDecision:
-    return RoleDecision.from_session(user_session.stored_roles(session))
+    """The role decision stored in the session, rebuilt once per request while the stored one is unchanged."""
+    stored = user_session.stored_roles(session)
+    memo = g.get("_role_decision")
+    # The memo holds the stored object itself: a refresh that stores a new decision is a different object.
+    if memo is None or memo[0] is not stored:
+        memo = g._role_decision = (stored, _decision_from(stored))
+    return memo[1]
+
+
+# Per process, by content: a few distinct decisions (one per combination of roles) serve every user.
+_decisions: dict[tuple, RoleDecision] = {}
+MAX_DECISIONS = 1024
+
+
+def _decision_from(stored: object) -> RoleDecision:
+    """``RoleDecision.from_session(stored)``, remembered by everything it reads from ``stored``."""
+    try:
+        key = (stored["tenant_allowed"] is True, tuple(stored["roles"]),
+               tuple(tuple(grant) for grant in stored["grants"]),
+               tuple((role, tuple(perms)) for role, perms in stored["role_permissions"].items()))
+        found = _decisions.get(key)
+    except Exception:  # noqa: BLE001 - malformed or unhashable: from_session decides (fail closed), nothing kept
+        return RoleDecision.from_session(stored)
+    if found is None:
+        found = RoleDecision.from_session(stored)
+        if len(_decisions) < MAX_DECISIONS:
+            _decisions[key] = found
+    return found
 
 
 def current_work_as() -> str | None:
@@ -73,14 +100,24 @@ def current_work_as() -> str | None:
 
 
 def current_permissions() -> frozenset[Permission]:
+    """The signed-in user's permissions now (the gate, the menu and templates all ask, many times a page)."""
     if g.get("user") is None:
         return frozenset()
-    return permissions_for(current_decision(), current_work_as())
+    decision, chosen = current_decision(), user_session.chosen_work_as(session)
+    memo = g.get("_permissions")
+    if memo is None or memo[0] is not decision or memo[1] != chosen:
+        memo = g._permissions = (decision, chosen, permissions_for(decision, current_work_as()))
+    return memo[2]
 
 
 def set_work_as(role: str) -> None:
     permissions_for(current_decision(), role)  # AccessDenied for a role the user does not hold
     user_session.choose_work_as(session, role)
+
+
+def role_titles_version() -> int:
+    """Changes whenever config/roles.toml is reloaded, so cached pages that show role titles key on it."""
+    return current_app.extensions[EXTENSION].versioned()[0]
 
 
 def role_title(role: str) -> str:

@@ -6,14 +6,28 @@ The user's remembered choice (cookie ``portal_lang``) wins; a first visit follow
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext, lazy_gettext
+import functools
+
+from babel import Locale
+from flask import Blueprint, Flask, abort, current_app, g, has_request_context, redirect, request
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    gettext,
+    lazy_gettext,
+)
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from auth.redirects import next_destination, safe_next
 from portal_app.data.messages import show_bilingual_data_in
 from portal_app.settings import PROJECT_ROOT
 from portal_app.web.cookies import set_cookie
 from portal_app.web.messages import message_text, status_meaning
+from portal_app.web.url_memo import remembered_url_for
 
 LANGUAGES = ("en", "cy")  # the first is the fallback
 LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}  # each in its own language, as the switch shows them
@@ -37,17 +51,38 @@ def select_locale() -> str:
     remembered = request.cookies.get(COOKIE)
     if remembered in LANGUAGES:
         return LOCALES[remembered]
-    return LOCALES[request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]]
+    return LOCALES[_best_language(request.environ.get("HTTP_ACCEPT_LANGUAGE", ""))]
+
+
+@functools.lru_cache(maxsize=512)
+def _best_language(accept_language: str) -> str:
+    """The best of LANGUAGES for an Accept-Language header: browsers send a few values over and over."""
+    if not accept_language:
+        return LANGUAGES[0]
+    return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES) or LANGUAGES[0]
+
+
+_PARSED = {code: Locale.parse(code) for code in LOCALES.values()}
+
+
+def _selected_locale() -> Locale:
+    """``select_locale``, as the parsed Locale (Flask-Babel would parse the name again at every request)."""
+    return _PARSED[select_locale()]
 
 
 def current_language() -> str:
-    """``cy`` or ``en`` for this request (English outside a request)."""
-    try:
-        locale = get_locale()
-    except RuntimeError:  # no request: CLI commands and logs stay English
+    """``cy`` or ``en`` for this request (English outside a request: CLI commands and logs stay English).
+
+    Worked out once per request: the menu, the page around it and the language links all ask.
+    """
+    if not has_request_context():
         return LANGUAGES[0]
-    language = locale.language if locale is not None else LANGUAGES[0]
-    return language if language in LANGUAGES else LANGUAGES[0]
+    language = g.get("portal_language")
+    if language is None:
+        locale = get_locale()
+        language = locale.language if locale is not None else LANGUAGES[0]
+        language = g.portal_language = language if language in LANGUAGES else LANGUAGES[0]
+    return language
 
 
 def ui_locales() -> str:
@@ -58,7 +93,8 @@ def ui_locales() -> str:
 def language_switch() -> list[dict[str, str]]:
     """Links to the other language(s), each back to this page: code, name and href for the header."""
     here = request.full_path.rstrip("?") if request.query_string else request.path
-    return [{"code": code, "name": LANGUAGE_NAMES[code], "href": url_for("i18n.choose", code=code, next=here)}
+    return [{"code": code, "name": LANGUAGE_NAMES[code],
+             "href": remembered_url_for("i18n.choose", code=code, next=here)}
             for code in LANGUAGES if code != current_language()]
 
 
@@ -100,11 +136,31 @@ def choose(code: str):
 def _vary_on_language(response):
     """Pages differ by cookie and Accept-Language: shared caches must not mix the two languages."""
     # Plain header arithmetic: parsing the Vary header into a HeaderSet on every response costs more.
-    present = {v.strip().lower() for v in response.headers.get("Vary", "").split(",") if v.strip()}
+    vary = response.headers.get("Vary")
+    if vary is None:  # the usual case
+        response.headers.add("Vary", "Accept-Language, Cookie")
+        return response
+    present = {v.strip().lower() for v in vary.split(",") if v.strip()}
     missing = [name for name in ("Accept-Language", "Cookie") if name.lower() not in present]
     if missing:
-        response.headers["Vary"] = ", ".join(filter(None, [response.headers.get("Vary", ""), *missing]))
+        response.headers["Vary"] = ", ".join(filter(None, [vary, *missing]))
     return response
+
+
+class LazyText:
+    """Text worked out when a template shows it, escaped like any other text.
+
+    Not Flask-Babel's LazyString: its ``__html__`` declares the text safe markup, so a ``<`` or ``'`` in
+    configured text would reach the page unescaped.
+    """
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make) -> None:
+        self._make = make
+
+    def __str__(self) -> str:
+        return self._make()
 
 
 def i18n_context() -> dict:
@@ -112,7 +168,9 @@ def i18n_context() -> dict:
     g.lang = current_language()
     return {"html_lang": g.lang, "language_switch": language_switch, "format_date": format_date,
             "format_datetime": format_datetime, "format_decimal": format_decimal,
-            "status_name": status_name, "support_contact": support_contact(), "message_text": message_text,
+            "status_name": status_name, "message_text": message_text,
+            # Lazy: put into the few pages that name it, chosen only there.
+            "support_contact": LazyText(support_contact),
             "status_meaning": status_meaning}
 
 
@@ -121,7 +179,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/London")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=_selected_locale)
     # {% trans %} blocks collapse their whitespace, as `pybabel extract` does with trimmed = true in babel.cfg.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.after_request(_vary_on_language)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 
 from flask import Flask, g, has_request_context, request
 
@@ -37,8 +37,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def _assign_request_id() -> None:
-    incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    incoming = request.environ.get("HTTP_X_REQUEST_ID", "")  # X-Request-Id, without building the headers view
+    # 32 hex digits, as uuid4().hex gave, for half its cost (every request pays it).
+    g.request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(16)
 
 
 def request_id() -> str:

@@ -28,19 +28,30 @@ def content_security_policy(settings: PortalSettings) -> str:
 
 def init_app(app: Flask, settings: PortalSettings) -> None:
     csp = content_security_policy(settings)
+    always = [("X-Content-Type-Options", "nosniff")]
+    if settings.uses_https:
+        always.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    # Added unless the view chose its own (one pass over the response's headers, not one per header: this runs
+    # on every response, and werkzeug's lookups are linear and case-folding).
+    defaults = [("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin")]
+    # Legacy browsers' framing guard goes with our CSP; a view that sets its own CSP (front-channel logout,
+    # which the authority frames) decides framing with frame-ancestors alone.
+    framing = [("Content-Security-Policy", csp), ("X-Frame-Options", "DENY")]
+    replaced = {name.lower() for name, _ in always}
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        if "Content-Security-Policy" not in response.headers:
-            response.headers["Content-Security-Policy"] = csp
-            # Legacy browsers' framing guard; a view that sets its own CSP (front-channel logout, which the
-            # authority frames) decides framing with frame-ancestors alone.
-            response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if settings.uses_https:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if "Cache-Control" not in response.headers and response.mimetype == "text/html":
-            response.headers["Cache-Control"] = "no-store"  # pages show personal data
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        if replaced & present:
+            for name, _ in always:
+                headers.pop(name, None)
+        extra = list(always)
+        extra += [header for header in defaults if header[0].lower() not in present]
+        if "content-security-policy" not in present:
+            extra += framing
+        if "cache-control" not in present and response.mimetype == "text/html":
+            extra.append(("Cache-Control", "no-store"))  # pages show personal data
+        for name, value in extra:
+            headers.add(name, value)
         return response

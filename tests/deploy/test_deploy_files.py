@@ -12,20 +12,23 @@ import uuid
 
 import pytest
 
-from portal_app.settings import ENVIRONMENT_OVERRIDES
+from portal_app.settings import DEFAULTS, ENVIRONMENT_OVERRIDES
 from tests.support.servers import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
 # Set by the flask command itself, not by operations.
 NOT_FOR_OPERATIONS = {"FLASK_RUN_FROM_CLI"}
 _READ = re.compile(r"""(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]+)["']""")
+# What a request's WSGI environ holds (HTTP_HOST, SCRIPT_NAME, ...) is read the same way, but it is not config.
+_WSGI = re.compile(r"^(HTTP_[A-Z0-9_]+|SCRIPT_NAME|PATH_INFO|QUERY_STRING|REMOTE_ADDR|SERVER_NAME|SERVER_PORT)$")
 
 
 def variables_the_portal_reads() -> set[str]:
     """ENVIRONMENT_OVERRIDES, and every name the code reads from the environment itself."""
     sources = [*REPO_ROOT.glob("portal_app/**/*.py"), *REPO_ROOT.glob("auth/**/*.py"), REPO_ROOT / "wsgi.py",
                REPO_ROOT / "gunicorn.conf.py"]
-    read = {name for path in sources for name in _READ.findall(path.read_text(encoding="utf-8"))}
+    read = {name for path in sources for name in _READ.findall(path.read_text(encoding="utf-8"))
+            if not _WSGI.match(name)}
     return (set(ENVIRONMENT_OVERRIDES) | read) - NOT_FOR_OPERATIONS
 
 
@@ -58,12 +61,16 @@ def test_the_entra_app_roles_are_exactly_the_ones_the_role_rules_use():
     manifest = json.loads((DEPLOY / "entra" / "app-roles.json").read_text())["appRoles"]
     rules = tomllib.loads((REPO_ROOT / "config" / "roles.toml").read_text())["rules"]
     used = {value for rule in rules for value in rule.get("app_roles_any", [])}
+    by_type = {kind: {r["value"] for r in manifest if r["allowedMemberTypes"] == [kind]}
+               for kind in ("User", "Application")}
 
-    assert {role["value"] for role in manifest} == used
+    # People get the roles the rules read; the board's results system gets the marks API's role (issue 15).
+    assert by_type["User"] == used
+    assert by_type["Application"] == {DEFAULTS["api"]["marks_app_role"]}
     assert len({role["id"] for role in manifest}) == len(manifest)
     for role in manifest:
         uuid.UUID(role["id"])
-        assert role["allowedMemberTypes"] == ["User"] and role["isEnabled"] and role["displayName"]
+        assert role["isEnabled"] and role["displayName"]
         assert role["description"] and len(role["value"]) <= 120 and " " not in role["value"]
 
 

@@ -290,3 +290,13 @@ def test_signing_out_asks_for_microsofts_signed_out_page_in_the_chosen_language(
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 303
     assert parse_qs(urlsplit(response.location).query)["ui_locales"] == ["cy-GB cy"]
+
+
+def test_configured_support_text_is_escaped_like_any_other_text(tmp_path, redis_url, entra):
+    from portal_app import create_app
+    from tests.portal_app.conftest import portal_test_config
+
+    app = create_app(portal_test_config(tmp_path, redis_url, portal={
+        "support_contact": "<b>the unit</b>", "support_contact_cy": "<b>yr uned</b>"}))
+    page = app.test_client().get("/").text
+    assert "&lt;b&gt;the unit&lt;/b&gt;" in page and "<b>the unit" not in page

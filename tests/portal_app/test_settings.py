@@ -158,3 +158,10 @@ def test_outside_dev_mode_a_metrics_token_is_required():
     without = {key: value for key, value in GOOD_ENV.items() if key != "PORTAL_METRICS_TOKEN"}
     assert [p.key for p in _problems(without)] == ["portal.metrics_token"]
     assert [p.key for p in _problems({**GOOD_ENV, "PORTAL_METRICS_TOKEN": "short"})] == ["portal.metrics_token"]
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_a_number_that_is_no_whole_number_is_a_problem_not_a_crash(tmp_path, value):
+    # Found by tests/fuzz/test_settings_fuzz.py: int(inf) raises OverflowError, not ValueError.
+    problems = _problems(GOOD_ENV, tmp_path=tmp_path, config_text=f"[session]\nidle_timeout_minutes = {value}\n")
+    assert "session.idle_timeout_minutes" in {p.key for p in problems}

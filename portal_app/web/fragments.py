@@ -1,0 +1,101 @@
+"""Rendered pieces of pages (the header menu, the All Services list), kept per process and found again by a key
+that names everything they were rendered from.
+
+A caller passes every input of a fragment in its key (the catalogue's version, the user's permissions, the
+language, the favourites, ...): an edit makes a new key, so an entry can be outgrown but never be wrong, and
+the old one ages out of a bounded LRU. Values that differ per request and per user (the CSRF token) are
+rendered as a placeholder and put in on the way out, so one entry serves everyone with the same inputs.
+
+Where templates reload on edit (dev mode), nothing is cached: an edited include would not change the key.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
+
+EXTENSION = "portal.fragments"
+MAX_BYTES = 8 * 1024 * 1024  # per process: about a thousand menus and pages of All Services
+
+
+class FragmentCache:
+    """A thread-safe LRU of rendered HTML, bounded by its total size in characters.
+
+    An entry is kept as its text split at the placeholders (literal, name, literal, ...), so that filling it in
+    is one join: a value put in is never searched for another placeholder.
+    """
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        # Unpredictable, so no text in a template, config/services.toml or a user's data can collide with it.
+        self._marker = secrets.token_hex(12)
+        self._split = re.compile(f"fragment-{self._marker}-([a-z_]+)-end")
+
+    def placeholder(self, name: str) -> str:
+        return f"fragment-{self._marker}-{name}-end"
+
+    def split(self, html: str) -> tuple[str, ...]:
+        """``html`` cut at its placeholders: (literal, name, literal, ..., literal)."""
+        return tuple(self._split.split(html))
+
+    def get(self, key: Hashable, render: Callable[[], str]) -> tuple[str, ...]:
+        """The entry for ``key`` as (literal, name, literal, ...), rendering (outside the lock) on a miss."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        parts = self.split(render())
+        size = sum(len(part) for part in parts)
+        with self._lock:
+            if key not in self._entries and size <= self.max_bytes:
+                self._entries[key] = parts
+                self._size += size
+                while self._size > self.max_bytes:
+                    _, dropped = self._entries.popitem(last=False)
+                    self._size -= sum(len(part) for part in dropped)
+        return parts
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def render_fragment(template_name: str, key: Hashable, context: Callable[[], Mapping[str, Any]], *,
+                    per_request: Mapping[str, object] | None = None) -> Markup:
+    """``template_name`` rendered with ``context()`` (called only on a miss), cached under ``key``.
+
+    ``key`` must name every input of the template other than ``per_request``, whose values (escaped unless
+    they are Markup) fill in their placeholders in the cached HTML; the template finds each placeholder under
+    its name (and all of them in ``per_request``). It sees only those, ``context()`` and the environment's
+    globals (``_``, ``url_for``), not the context processors of ``render_template``.
+    """
+    cache: FragmentCache = current_app.extensions[EXTENSION]
+    per_request = per_request or {}
+    environment = current_app.jinja_env
+    template = environment.get_template(template_name)
+    names = tuple(sorted(per_request))
+
+    def render() -> str:
+        slots = {name: Markup(cache.placeholder(name)) for name in names}
+        return template.render(**context(), **slots, per_request=slots)
+
+    if environment.auto_reload:
+        parts = cache.split(render())
+    else:
+        parts = cache.get((template, names, key), render)
+    values = {name: str(escape(value)) for name, value in per_request.items()}
+    return Markup("".join(part if index % 2 == 0 else values[part] for index, part in enumerate(parts)))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = FragmentCache()

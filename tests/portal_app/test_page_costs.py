@@ -1,0 +1,82 @@
+"""What the pages people open most cost in round trips: one Redis command per page view (the session read) and
+the same number of SQL statements however many favourites a user has (issue 17). Counted, never timed."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+import redis
+from sqlalchemy import event
+
+from tests.portal_app.conftest import SignInActions
+from tests.portal_app.conftest_services import *  # noqa: F403 - the fixtures
+from tests.portal_app.conftest_services import csrf_token, make_services_app, signed_in
+from tests.support.servers import private_redis
+
+PAGES = {"examiner": ["/services", "/emi/"], "principal": ["/services", "/iamis/"]}
+STARS = {"examiner": ["appointee-resources", "electronic-mark-input", "entries-registrations"],
+         "principal": ["appointee-resources", "iamis-mark-input", "moderator-reports-invoices"]}
+
+
+@contextmanager
+def counting_statements(engine):
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test's own, so that every command it counts is the portal's."""
+    with private_redis(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def costed_app(tmp_path, own_redis, entra, seeded_sqlite_url):
+    yield from make_services_app(tmp_path, own_redis.url, seeded_sqlite_url)
+
+
+def statements_per_page(app, client, path: str) -> int:
+    with counting_statements(app.extensions["portal.database"].engine) as seen:
+        assert client.get(path).status_code == 200
+    return len(seen)
+
+
+@pytest.mark.parametrize("who", PAGES)
+def test_each_page_costs_the_same_sql_with_no_favourites_and_with_several(costed_app, entra, who):
+    client = signed_in(SignInActions(costed_app.test_client(), entra), who).client
+    before = {path: statements_per_page(costed_app, client, path) for path in PAGES[who]}
+    for service in STARS[who]:
+        token = csrf_token(client.get("/services").get_data(as_text=True))
+        assert client.post("/services/favourites",
+                           data={"csrf_token": token, "service": service, "action": "add"}).status_code == 303
+    after = {path: statements_per_page(costed_app, client, path) for path in PAGES[who]}
+    assert after == before
+    assert before["/services"] == 1  # the favourites, read fresh: the catalogue and the menu need no SQL
+
+
+@pytest.mark.parametrize("who", PAGES)
+def test_a_page_view_is_one_redis_command_the_session_read(costed_app, own_redis, entra, who):
+    client = signed_in(SignInActions(costed_app.test_client(), entra), who).client
+    for path in PAGES[who]:  # after sign-in, the first views may still write (the CSRF token is made on use)
+        assert client.get(path).status_code == 200
+    server = redis.Redis.from_url(own_redis.url)
+    server.config_resetstat()
+    views = 0
+    for _ in range(3):
+        for path in PAGES[who]:
+            assert client.get(path).status_code == 200
+            views += 1
+    stats = server.info("commandstats")
+    calls = {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()
+             if name not in ("cmdstat_info", "cmdstat_config|resetstat")}
+    assert calls == {"get": views}
