@@ -20,6 +20,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app, g, redirect, request
 from flask_babel import gettext as _
@@ -56,11 +57,21 @@ def mark_fields(entry_ids: Collection[int], *prefixes: str) -> dict[str, int]:
     return {f"{prefix}{entry}": MAX_VALUE_CHARS for entry in entry_ids for prefix in ("", *prefixes)}
 
 
-def stash_and_sign_in(return_path: str, fields: Mapping[str, int]):
+@dataclass(frozen=True)
+class Kept:
+    """What a browser typed before its session ended: field values, and the ticked boxes among the page's own."""
+
+    values: dict[str, str]
+    ticked: frozenset[str] = field(default_factory=frozenset)
+
+
+def stash_and_sign_in(return_path: str, fields: Mapping[str, int], ticks: Collection[str] = ()):
     """The session ended while typing: keep what was typed in ``fields`` (name -> longest value kept, names
-    without the ``mark-`` prefix) server-side and send the browser to sign in."""
+    without the ``mark-`` prefix) and which of the checkboxes named in ``ticks`` (whole field names) were
+    ticked, server-side, and send the browser to sign in."""
     values = _keepable(typed_values(), fields)
-    if not values:
+    ticked = sorted(name for name in ticks if request.form.get(name) == "1")
+    if not values and not ticked:
         return redirect(sign_in_page(next_destination(return_path)), code=303)
     user_ref = _checked_token(return_path)
     if user_ref is None:
@@ -70,10 +81,11 @@ def stash_and_sign_in(return_path: str, fields: Mapping[str, int]):
                                  "not kept. Sign in, open the sheet again and enter them."))
     key = secrets.token_urlsafe(24)
     browser = secrets.token_urlsafe(24)
-    record = {"path": return_path, "values": values, "browser": _digest(browser), "user": user_ref}
+    record = {"path": return_path, "values": values, "ticked": ticked, "browser": _digest(browser),
+              "user": user_ref}
     backend().stash.put(key, record, STASH_TTL_SECONDS)
     log.info("session expired during a save; marks kept for after sign-in",
-             extra={"event": "marks_stashed", "path": return_path, "fields": len(values)})
+             extra={"event": "marks_stashed", "path": return_path, "fields": len(values) + len(ticked)})
     response = redirect(sign_in_page(next_destination(f"{return_path}?restore={key}")), code=303)
     set_cookie(response, STASH_COOKIE, browser, max_age=STASH_TTL_SECONDS)
     return response
@@ -81,6 +93,12 @@ def stash_and_sign_in(return_path: str, fields: Mapping[str, int]):
 
 def restored_values(return_path: str) -> dict[str, str] | None:
     """The values stashed for this page by this browser and this user (single use), or None."""
+    kept = restored(return_path)
+    return kept.values if kept else None
+
+
+def restored(return_path: str) -> Kept | None:
+    """What was stashed for this page by this browser and this user (single use), or None."""
     key = request.args.get("restore", "")
     if not key or len(key) > 64 or g.get("user") is None:
         return None
@@ -94,8 +112,10 @@ def restored_values(return_path: str) -> dict[str, str] | None:
     # ...and to the user the sheet was rendered for: a token of the attacker's own does not restore here.
     if not secrets.compare_digest(str(record.get("user", "")), _user_ref(g.user)):
         return None
-    values = record.get("values")
-    return {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else None
+    values, ticked = record.get("values"), record.get("ticked", [])
+    if not isinstance(values, dict) or not isinstance(ticked, list):
+        return None
+    return Kept({str(k): str(v) for k, v in values.items()}, frozenset(str(name) for name in ticked))
 
 
 def _checked_token(return_path: str) -> str | None:

@@ -205,6 +205,26 @@ def test_an_expired_session_keeps_the_typed_marks_for_after_sign_in(examiner, en
     assert sheet_form(examiner.client.get(after.location).get_data(as_text=True))[field] == ""
 
 
+def test_an_expired_session_keeps_the_not_received_ticks_too(examiner, entra):
+    form = open_sheet(examiner, "2")
+    first, second = [k for k in form if k.startswith("mark-")][:2]
+    ticked, unticked = first.removeprefix("mark-"), second.removeprefix("mark-")
+    examiner.client.delete_cookie("portal_session", domain="localhost")
+    response = examiner.client.post("/emi/allocations/2", data={**form, first: "A", f"not-received-{ticked}": "1",
+                                                                second: "14", "action": "save"},
+                                    headers=SAME_ORIGIN)
+    from urllib.parse import unquote
+
+    after = examiner.sign_in(next_path=unquote(re.search(r"next=([^&]+)", response.location).group(1)), **EXAMINER)
+    html = examiner.client.get(after.location).get_data(as_text=True)
+    assert "were not saved" in html and sheet_form(html)[first] == "A" and sheet_form(html)[second] == "14"
+    assert f'id="nr-{ticked}" value="1" aria-describedby="not-received-help" checked' in html
+    assert f'id="nr-{unticked}" value="1" aria-describedby="not-received-help">' in html
+    # Nothing was saved by the restore itself.
+    again = examiner.client.get("/emi/allocations/2").get_data(as_text=True)
+    assert f'id="nr-{ticked}" value="1" aria-describedby="not-received-help">' in again
+
+
 def test_kept_marks_cannot_be_planted_in_another_browser(examiner, data_app, entra):
     form = open_sheet(examiner)
     field = next(k for k in form if k.startswith("mark-"))

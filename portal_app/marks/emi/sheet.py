@@ -26,7 +26,7 @@ from portal_app.marks.common import (
 )
 from portal_app.marks.emi.blueprint import bp
 from portal_app.marks.emi.context import not_received_codes, now
-from portal_app.marks.stash import mark_fields, restored_values, stash_and_sign_in
+from portal_app.marks.stash import Kept, mark_fields, restored, stash_and_sign_in
 from portal_app.signin.gate import require_permission
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,21 @@ def _load(allocation_id: str):
 def sheet(allocation_id: str):
     """The sheet; after a sign-in that followed an expired session, the kept values are shown again."""
     mark_sheet = _load(allocation_id)
-    kept = None if mark_sheet.read_only else restored_values(request.path)
+    kept = None if mark_sheet.read_only else restored(request.path)
     notice = (_("Your session had ended, so these marks were not saved. Check them and press Save draft.")
               if kept else _flash_notice())
-    return render_template("emi/sheet.html", sheet=mark_sheet, values=kept or {}, typed_received={}, errors={},
-                           conflicts={}, notice=notice, problem=None, csrf_token=csrf_token())
+    return render_template("emi/sheet.html", sheet=mark_sheet, values=kept.values if kept else {},
+                           typed_received=_kept_received(kept), errors={}, conflicts={}, notice=notice,
+                           problem=None, csrf_token=csrf_token())
+
+
+def _kept_received(kept: Kept | None) -> dict[str, bool]:
+    """The "Not received" ticks as typed before the session ended: a ticked row is not received; a row with a
+    typed value and no tick was received (its mark says so). A row with neither shows the data's state."""
+    if kept is None:
+        return {}
+    ticked = {name[len(NOT_RECEIVED_PREFIX):] for name in kept.ticked}
+    return {**{key: True for key in kept.values}, **{key: False for key in ticked}}
 
 
 def _flash_notice() -> str | None:
@@ -80,8 +90,10 @@ def _flash_notice() -> str | None:
 def save(allocation_id: str):
     """Save a draft, or save and submit one centre; every refusal re-renders the sheet with what was typed."""
     if g.get("user") is None:
-        # The marks are kept (not the "Not received" ticks: the sheet shows the scripts' state again from the data).
-        return stash_and_sign_in(request.path, mark_fields(sheet_fields(db_session(), allocation_id)))
+        # The marks and the "Not received" ticks are kept for after sign-in.
+        entries = sheet_fields(db_session(), allocation_id)
+        return stash_and_sign_in(request.path, mark_fields(entries),
+                                 ticks=[f"{NOT_RECEIVED_PREFIX}{entry}" for entry in entries])
     return _save_signed_in(allocation_id)
 
 
