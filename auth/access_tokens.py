@@ -19,26 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from jwt.types import Options
 
 from auth.errors import AccessDenied, InvalidToken
 from auth.jwks import JwksCache, clipped_repr
 from auth.text import N_
-from auth.tokens import ALLOWED_ALG, MAX_TOKEN_CHARS, TENANT_PLACEHOLDER
+from auth.tokens import ALLOWED_ALG, MAX_TOKEN_CHARS, SIGNATURE_ONLY, TENANT_PLACEHOLDER
 
 __all__ = ["AppCaller", "JwksCache", "MissingAppRole", "RefusedAccessToken", "validate_app_token"]
-
-_SIGNATURE_ONLY: Options = {
-    "verify_signature": True,
-    "verify_exp": False,
-    "verify_nbf": False,
-    "verify_iat": False,
-    "verify_aud": False,
-    "verify_iss": False,
-    "verify_sub": False,
-    "verify_jti": False,
-    "enforce_minimum_key_length": True,
-}
 
 
 class RefusedAccessToken(InvalidToken):
@@ -136,7 +123,7 @@ def _signed_claims(token: str, jwks: JwksCache) -> dict[str, Any]:
     except InvalidToken as exc:
         raise RefusedAccessToken("signature", f"access token {exc.reason}") from exc
     try:
-        claims = jwt.decode(token, key, algorithms=[ALLOWED_ALG], options=_SIGNATURE_ONLY)
+        claims = jwt.decode(token, key, algorithms=[ALLOWED_ALG], options=SIGNATURE_ONLY)
     except jwt.InvalidSignatureError as exc:
         raise RefusedAccessToken("signature", f"access token signature does not verify with key "
                                               f"{clipped_repr(kid)}") from exc

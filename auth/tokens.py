@@ -35,7 +35,7 @@ STEP_UP_DESCRIPTION = N_(
 )
 
 # Claim checks happen after the signature; PyJWT's own claim checks are off so each refusal has our reason.
-_SIGNATURE_ONLY: Options = {
+SIGNATURE_ONLY: Options = {
     "verify_signature": True,
     "verify_exp": False,
     "verify_nbf": False,
@@ -121,7 +121,7 @@ def verified_claims(id_token: str, jwks: JwksCache) -> dict[str, Any]:
     # jwk, jku, x5u and x5c headers are never read: keys come only from the authority's jwks_uri.
     key = jwks.key_for(kid)
     try:
-        claims = jwt.decode(id_token, key, algorithms=[ALLOWED_ALG], options=_SIGNATURE_ONLY)
+        claims = jwt.decode(id_token, key, algorithms=[ALLOWED_ALG], options=SIGNATURE_ONLY)
     except jwt.InvalidSignatureError as exc:
         raise InvalidToken(f"id_token signature does not verify with key {clipped_repr(kid)}") from exc
     except jwt.PyJWTError as exc:

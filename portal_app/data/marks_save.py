@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,8 +24,8 @@ from portal_app.data.errors import IncompleteSheet, InvalidMarks, NotFound, Shee
 from portal_app.data.examining_errors import DeadlinePassed
 from portal_app.data.examining_models import ExaminerCentre
 from portal_app.data.messages import N_, Message, StatusCodeList
-from portal_app.data.models import Allocation, Candidate, Centre, Component, Entry, Mark
-from portal_app.data.sheet import DEFAULT_NOT_RECEIVED_CODES, Entered, not_received_code_map
+from portal_app.data.models import Allocation, Centre, Component, Entry, Mark
+from portal_app.data.sheet import DEFAULT_NOT_RECEIVED_CODES, Entered, examiner_sheet_entries, not_received_code_map
 from portal_app.data.validation import ParsedMark, parse_mark
 
 
@@ -104,15 +104,9 @@ def lock_sheet(session: Session, allocation: Allocation) -> int:
 
 def current_entries(session: Session, allocation_id: int, centre_id: int | None = None) -> dict[int, Current]:
     """Every entry on the sheet (or one centre of it) as stored, in one query."""
-    query = (
-        select(Entry.id, Mark.id, Mark.examiner_mark, Mark.status_code, Mark.script_received, Mark.version)
-        .add_columns(Centre.id, Centre.number, ExaminerCentre.status)
-        .select_from(ExaminerCentre)
-        .join(Centre, Centre.id == ExaminerCentre.centre_id)
-        .join(Candidate, Candidate.centre_id == ExaminerCentre.centre_id)
-        .join(Entry, and_(Entry.candidate_id == Candidate.id, Entry.component_id == ExaminerCentre.component_id))
-        .outerjoin(Mark, Mark.entry_id == Entry.id)
-        .where(ExaminerCentre.allocation_id == allocation_id)
+    query = examiner_sheet_entries(
+        allocation_id, Entry.id, Mark.id, Mark.examiner_mark, Mark.status_code, Mark.script_received, Mark.version,
+        Centre.id, Centre.number, ExaminerCentre.status,
     )
     if centre_id is not None:
         query = query.where(ExaminerCentre.centre_id == centre_id)

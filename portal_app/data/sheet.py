@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from portal_app.data.access import status_code_map
@@ -148,18 +148,25 @@ def sheet_of(session: Session, allocation: Allocation, now: datetime,
     )
 
 
-def _rows(session: Session, allocation_id: int) -> list[SheetRow]:
-    query = (
-        select(Entry.id, Centre.number, Candidate.number, Candidate.name, ExaminerCentre.status)
-        .add_columns(Mark.examiner_mark, Mark.status_code, Mark.script_received)
+def examiner_sheet_entries(allocation_id: int, *columns) -> Select:
+    """``columns`` for each entry on an examiner's sheet: the component's entries in the centres this allocation
+    holds (``ExaminerCentre``), joined to their centre, candidate and mark (when there is one)."""
+    return (
+        select(*columns)
         .select_from(ExaminerCentre)
         .join(Centre, Centre.id == ExaminerCentre.centre_id)
         .join(Candidate, Candidate.centre_id == ExaminerCentre.centre_id)
         .join(Entry, and_(Entry.candidate_id == Candidate.id, Entry.component_id == ExaminerCentre.component_id))
         .outerjoin(Mark, Mark.entry_id == Entry.id)
         .where(ExaminerCentre.allocation_id == allocation_id)
-        .order_by(Centre.number, Candidate.number)
     )
+
+
+def _rows(session: Session, allocation_id: int) -> list[SheetRow]:
+    query = examiner_sheet_entries(
+        allocation_id, Entry.id, Centre.number, Candidate.number, Candidate.name, ExaminerCentre.status,
+        Mark.examiner_mark, Mark.status_code, Mark.script_received,
+    ).order_by(Centre.number, Candidate.number)
     return [
         SheetRow(entry_id, centre, number, name, ParsedMark(mark, code), received is not False, status == "submitted")
         for entry_id, centre, number, name, status, mark, code, received in session.execute(query)
