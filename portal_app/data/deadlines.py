@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from portal_app.data.audit import Appointee, AuditContext, Change, record_changes
@@ -77,13 +77,16 @@ def deadline_of(component: Component, extension: MarkingExtension | None) -> Dea
     return Deadline(extension.due_at, set_due, extension.reason, granted_by)
 
 
+# Built once (the ids an expanding parameter): on the EMI list, building costs more CPU than running it.
+_EXTENSIONS = select(MarkingExtension).where(MarkingExtension.allocation_id.in_(bindparam("ids", expanding=True)))
+
+
 def extensions_for(session: Session, allocation_ids: Iterable[int]) -> dict[int, MarkingExtension]:
     """The extensions of these allocations, in one query."""
     ids = list(allocation_ids)
     if not ids:
         return {}
-    query = select(MarkingExtension).where(MarkingExtension.allocation_id.in_(ids))
-    return {extension.allocation_id: extension for extension in session.scalars(query)}
+    return {extension.allocation_id: extension for extension in session.scalars(_EXTENSIONS, {"ids": ids})}
 
 
 def allocation_deadline(session: Session, allocation: Allocation) -> Deadline:
