@@ -25,11 +25,18 @@ from portal_app.web.errors import error_page
 log = logging.getLogger(__name__)
 EXTENSION = "portal.limiter"
 _NOT_LIMITED_POSTS = ("auth.callback",)
+_LOGIN = "auth.login"
 
 
 def _is_anonymous_post() -> bool:
     return (request.method == "POST" and g.get("user") is None
             and request.endpoint not in _NOT_LIMITED_POSTS)
+
+
+def _never_limited() -> bool:
+    """Everything but /login and anonymous POSTs: said before Flask-Limiter resolves the limits of a request,
+    which it would otherwise do for every page (profiled: a seventh of a signed-in /services view)."""
+    return request.endpoint != _LOGIN and not _is_anonymous_post()
 
 
 def _log_breach(limit: RequestLimit) -> None:
@@ -61,8 +68,8 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
         application_limits=[settings.anonymous_post_rate_limit], application_limits_exempt_when=lambda: (
             not _is_anonymous_post()), on_breach=_log_breach,
     )
+    limiter.request_filter(_never_limited)
     limiter.init_app(app)
-    app.view_functions["auth.login"] = limiter.limit(settings.login_rate_limit, scope="login")(
-        app.view_functions["auth.login"])
+    app.view_functions[_LOGIN] = limiter.limit(settings.login_rate_limit, scope="login")(app.view_functions[_LOGIN])
     app.register_error_handler(StorageError, _store_unavailable)
     app.extensions[EXTENSION] = limiter
