@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.support.axe import axe_source as read_axe
 from tests.support.server_fixtures import (  # noqa: F401 - fixtures and the report hook, shared with tests/e2e
     emu,
     failed,
@@ -85,3 +86,9 @@ def page(playwright_browser, request):
         tab.record.snap("failure")
         print_portal_logs(request)
     context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, for the suites that check pages with it."""
+    return read_axe()

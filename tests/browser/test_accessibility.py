@@ -6,8 +6,6 @@ The portal's CSP allows only its own scripts, so these contexts bypass CSP to in
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -15,7 +13,6 @@ from emulator.testing import DEMO_PASSWORD
 from tests.support.flows import seed_demo_data, sign_in_to_portal_with_chromium
 
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 LANGUAGES = ("cy", "en")
 
 
@@ -24,13 +21,6 @@ class NoRecorder:
 
     def snap(self, name: str) -> None:
         pass
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/browser` (scripts/setup does it)", pytrace=False)
-    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module", autouse=True)

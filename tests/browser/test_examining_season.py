@@ -20,7 +20,8 @@ from playwright.sync_api import expect
 from emulator.testing import DEMO_PASSWORD
 from portal_app.data.deadlines import london_text
 from tests.browser.conftest import SCREENSHOTS, Recorder
-from tests.browser.test_accessibility import AXE, axe_violations, check_in_both_languages
+from tests.browser.test_accessibility import axe_violations, check_in_both_languages
+from tests.support.axe import axe_source
 from tests.support.flows import seed_demo_data, sign_in_to_portal_with_chromium
 from tests.support.servers import REPO_ROOT, free_port, running_portal
 
@@ -69,7 +70,7 @@ class Axe:
     """axe-core on each page the walk visits; every violation is collected and reported at the end."""
 
     def __init__(self) -> None:
-        self.source = AXE.read_text(encoding="utf-8")
+        self.source = axe_source()
         self.found: dict[str, object] = {}
 
     def check(self, page, name: str, *, both_languages: bool = False) -> None:

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from emulator.testing import DEMO_PASSWORD
 from tests.browser.conftest import SCREENSHOTS, Recorder
-from tests.browser.test_accessibility import AXE, axe_violations, check_in_both_languages
+from tests.browser.test_accessibility import axe_violations, check_in_both_languages
 from tests.support.flows import seed_demo_data, sign_in_to_portal_with_chromium
 from tests.support.servers import build_portal
 
@@ -34,13 +34,6 @@ def walk_portal(emu, servers_dir, redis_url):
     seed_demo_data(portal)
     yield portal
     portal.stop()
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/browser` (scripts/setup does it)", pytrace=False)
-    return AXE.read_text(encoding="utf-8")
 
 
 class Person:

@@ -15,19 +15,12 @@ from playwright.sync_api import expect
 
 from emulator.testing import DEMO_PASSWORD
 from tests.browser.conftest import SCREENSHOTS, Recorder
-from tests.browser.test_accessibility import AXE, axe_violations
+from tests.browser.test_accessibility import axe_violations
 from tests.support.flows import seed_demo_data
 from tests.support.welsh import english_words
 
 pytestmark = pytest.mark.browser
 EXAMINER = "examiner@wjec-appointees.co.uk"
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci --prefix tests/browser` (scripts/setup does it)", pytrace=False)
-    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module", autouse=True)

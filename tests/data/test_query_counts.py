@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime
-
-from sqlalchemy import event
 
 from portal_app.data.audit import Appointee, AuditContext
 from portal_app.data.emi_team import overseen_sheet, team_progress
@@ -13,27 +10,9 @@ from portal_app.data.export import marks_page, marks_to_export
 from portal_app.data.marks import list_examiner_components, load_mark_sheet, save_marks, submit_centre
 from portal_app.data.models import Allocation, TeamMembership
 from tests.data.builders import ELERI, make_sheet
+from tests.support.sql import counting_statements
 
 LEADER = Appointee(ELERI.tid, "12121212-1212-4121-8121-121212121212")
-
-
-@contextmanager
-def counting_statements(engine):
-    """Count the statements our code sends: an executemany counts once, even when the driver sends its rows in
-    pages of 1000 (SQLAlchemy's insertmanyvalues), since each page belongs to the same execution."""
-    seen: list[str] = []
-    contexts: list[object] = []  # kept alive, so no two executions share an id
-
-    def count(_conn, _cursor, statement, _params, context, _executemany):
-        if not any(context is known for known in contexts):
-            contexts.append(context)
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def statements_for(engine, session, candidates: int, code: str, centres: int = 1) -> dict[str, int]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, event, func, make_url, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from portal_app import create_app
 from portal_app.cli import portal_cli
@@ -16,6 +15,7 @@ from tests.portal_app.conftest import METRICS_AUTH, portal_test_config
 from tests.portal_app.conftest_data import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_data import EXAMINER, SignInActions, make_data_app, sign_in_as
 from tests.portal_app.test_emi import open_sheet, sheet_form
+from tests.support.sql import counting_statements
 
 
 @pytest.fixture
@@ -74,20 +74,6 @@ def test_import_with_a_bad_row_names_the_line_exits_1_and_writes_nothing(empty_a
     ok.write_text(f"{header}\n{good}\n", encoding="utf-8")
     assert "1 created" in run(empty_app, "import", str(ok)).output
     assert "1 unchanged" in run(empty_app, "import", str(ok)).output
-
-
-@contextmanager
-def counting_statements(engine):
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def http_statements(app, browser, candidates: int, code: str) -> tuple[int, int]:

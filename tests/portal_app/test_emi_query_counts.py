@@ -3,11 +3,11 @@ counted on the portal's engine, page view by page view."""
 
 from __future__ import annotations
 
-from tests.data.test_query_counts import counting_statements
 from tests.portal_app.conftest_data import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_data import EXAMINER, sign_in_as
 from tests.portal_app.test_emi import sheet_form
 from tests.portal_app.test_emi_team import TEAM_LEADER, person
+from tests.support.sql import counting_statements
 
 
 def costs(app, browser, allocation: str) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ from tests.data.moderation_builder import load_moderation
 from tests.portal_app.conftest_data import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_data import MODERATOR, PRINCIPAL, SignInActions, make_data_app, sign_in_as
 from tests.portal_app.iamis_helpers import fill_centre, page
-from tests.portal_app.test_database import counting_statements
+from tests.support.sql import counting_statements
 
 
 def statements(app, browser, path: str) -> int:

@@ -3,34 +3,18 @@ the same number of SQL statements however many favourites a user has (issue 17).
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 import redis
-from sqlalchemy import event
 
 from tests.portal_app.conftest import SignInActions
 from tests.portal_app.conftest_services import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_services import csrf_token, make_services_app, signed_in
 from tests.support.servers import private_redis
+from tests.support.sql import counting_statements
 
 PAGES = {"examiner": ["/services", "/emi/"], "principal": ["/services", "/iamis/"]}
 STARS = {"examiner": ["appointee-resources", "electronic-mark-input", "entries-registrations"],
          "principal": ["appointee-resources", "iamis-mark-input", "moderator-reports-invoices"]}
-
-
-@contextmanager
-def counting_statements(engine):
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture
