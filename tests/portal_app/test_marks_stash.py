@@ -61,6 +61,22 @@ def test_only_the_sheets_own_fields_are_kept_each_at_most_16_characters(ended, r
     assert b'"55"' in raw
 
 
+def test_only_the_sheets_own_not_received_ticks_are_kept(ended, redis_url):
+    browser, form = ended
+    own = [k.removeprefix("mark-") for k in form if k.startswith("mark-")]
+    junk = {f"not-received-{900000 + i}": "1" for i in range(20000)}  # boxes no sheet has
+    ticks = {f"not-received-{entry}": "1" for entry in own}
+
+    response = browser.client.post("/emi/allocations/1", data={**form, **junk, **ticks}, headers=SAME_ORIGIN)
+
+    assert response.status_code == 303
+    raw = redis.Redis.from_url(redis_url).get(ANONYMOUS_PREFIX + "stash:" + restore_key(response.location))
+    assert raw is not None and b"900000" not in raw
+    assert all(f'"not-received-{entry}"'.encode() in raw for entry in own)
+    # At most 40 bytes per tick of this sheet, plus the record's own few hundred bytes.
+    assert len(raw) <= 40 * len(own) + 512, len(raw)
+
+
 def test_a_cross_site_post_cannot_prefill_a_victims_sheet(browser, redis_url):
     # The attacker's page auto-posts marks to the victim's sheet from the victim's (signed-out) browser.
     before = kept_record_keys(redis_url)
