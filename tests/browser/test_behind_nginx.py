@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 
 from emulator.testing import DEMO_PASSWORD, running_emulator
 from tests.data.conftest import pg_server_url  # noqa: F401 - the fixture, by name
@@ -25,6 +25,7 @@ from tests.support.flows import microsoft_pages, seed_demo_data
 from tests.support.nginx import running_nginx, site_values
 from tests.support.pki import TestCA
 from tests.support.servers import build_portal, free_port, private_redis
+from tests.support.sql import temporary_database
 
 pytestmark = pytest.mark.browser
 EXAMINER = "examiner@wjec-appointees.co.uk"
@@ -73,14 +74,8 @@ def shape_emu(shape_dir, proxy_ports):
 
 @pytest.fixture(scope="module")
 def shared_database(pg_server_url):  # noqa: F811 - the imported fixture
-    name = f"portal_nginx_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_database(pg_server_url, "portal_nginx_test") as url:
+        yield url
 
 
 def app_servers(emu, folder, redis_url, database_url, external_url, *, hops: str, names: tuple[str, ...]):

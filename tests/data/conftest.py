@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal_app.data.db import init_engine, normalise_url
 from portal_app.data.models import Base
+from tests.support.sql import temporary_database
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -59,14 +59,8 @@ def pg_server_url() -> str:
 @pytest.fixture(scope="session")
 def pg_database_url(pg_server_url: str):
     """A uniquely named database for this test session, dropped at the end."""
-    name = f"portal_data_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_database(pg_server_url, "portal_data_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

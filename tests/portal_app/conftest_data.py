@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from portal_app import create_app
 from portal_app.data.db import init_engine, make_session_factory, session_scope
@@ -15,6 +13,7 @@ from portal_app.data.seed import seed_demo
 from portal_app.database import database
 from tests.data.conftest import pg_server_url  # noqa: F401 - a fixture, used by pg_seeded_url
 from tests.portal_app.conftest import SignInActions, portal_test_config
+from tests.support.sql import temporary_database
 
 TENANT = "3d8f5a2e-7b1c-4c9e-9a6f-2e5b8c1d4f70"
 EXAMINER = {"roles": ["Examiner"], "oid": "11111111-1111-4111-8111-111111111111",
@@ -57,16 +56,9 @@ def seeded_sqlite_url(seeded_sqlite_template, tmp_path) -> str:
 @pytest.fixture
 def pg_seeded_url(pg_server_url):  # noqa: F811 - the imported fixture
     """A fresh, migrated, seeded PostgreSQL database for one test, dropped afterwards."""
-    name = f"portal_pages_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
-    seed(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with temporary_database(pg_server_url, "portal_pages_test") as url:
+        seed(url)
+        yield url
 
 
 def make_data_app(tmp_path, redis_url, database_url: str):

@@ -1,10 +1,12 @@
-"""Counting the SQL our code sends, for the tests that hold pages and saves to a constant number of statements."""
+"""SQL helpers for tests: counting the statements our code sends, and throwaway PostgreSQL databases."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, make_url, text
 
 
 @contextmanager
@@ -24,3 +26,18 @@ def counting_statements(engine):
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+@contextmanager
+def temporary_database(server_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, uniquely named database on the PostgreSQL at ``server_url``, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:  # a test or a seed that failed leaves no database behind either
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
