@@ -34,7 +34,7 @@ class FragmentCache:
 
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[tuple[str, ...], float | None]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
         # Unpredictable, so no text in a template, config/services.toml or a user's data can collide with it.
@@ -48,22 +48,31 @@ class FragmentCache:
         """``html`` cut at its placeholders: (literal, name, literal, ..., literal)."""
         return tuple(self._split.split(html))
 
-    def get(self, key: Hashable, render: Callable[[], str]) -> tuple[str, ...]:
-        """The entry for ``key`` as (literal, name, literal, ...), rendering (outside the lock) on a miss."""
+    def get(self, key: Hashable, render: Callable[[], str], *, now: float | None = None,
+            expires: Callable[[], float | None] | None = None) -> tuple[str, ...]:
+        """The entry for ``key`` as (literal, name, literal, ...), rendering (outside the lock) on a miss.
+
+        ``expires`` (called after a render) may give the time at which what was rendered stops being true
+        (a deadline passing); from ``now`` on, the entry is rendered again.
+        """
         with self._lock:
             found = self._entries.get(key)
-            if found is not None:
+            if found is not None and (found[1] is None or now is None or now < found[1]):
                 self._entries.move_to_end(key)
-                return found
+                return found[0]
         parts = self.split(render())
+        until = expires() if expires else None
         size = sum(len(part) for part in parts)
         with self._lock:
-            if key not in self._entries and size <= self.max_bytes:
-                self._entries[key] = parts
+            if size <= self.max_bytes:
+                dropped = self._entries.pop(key, None)
+                if dropped is not None:
+                    self._size -= sum(len(part) for part in dropped[0])
+                self._entries[key] = (parts, until)
                 self._size += size
                 while self._size > self.max_bytes:
-                    _, dropped = self._entries.popitem(last=False)
-                    self._size -= sum(len(part) for part in dropped)
+                    _, (old, _until) = self._entries.popitem(last=False)
+                    self._size -= sum(len(part) for part in old)
         return parts
 
     def __len__(self) -> int:
@@ -71,28 +80,37 @@ class FragmentCache:
 
 
 def render_fragment(template_name: str, key: Hashable, context: Callable[[], Mapping[str, Any]], *,
-                    per_request: Mapping[str, object] | None = None) -> Markup:
+                    per_request: Mapping[str, object] | None = None,
+                    valid_until: Callable[[Mapping[str, Any]], float | None] | None = None,
+                    now: float | None = None) -> Markup:
     """``template_name`` rendered with ``context()`` (called only on a miss), cached under ``key``.
 
     ``key`` must name every input of the template other than ``per_request``, whose values (escaped unless
     they are Markup) fill in their placeholders in the cached HTML; the template finds each placeholder under
     its name (and all of them in ``per_request``). It sees only those, ``context()`` and the environment's
-    globals (``_``, ``url_for``), not the context processors of ``render_template``.
+    globals (``_``, ``url_for``), not the context processors of ``render_template``. ``valid_until(context)``
+    may say when a rendering goes out of date by the clock alone (a deadline passing; a timestamp, compared
+    with ``now``).
     """
     cache: FragmentCache = current_app.extensions[EXTENSION]
     per_request = per_request or {}
     environment = current_app.jinja_env
     template = environment.get_template(template_name)
     names = tuple(sorted(per_request))
+    rendered_from: dict[str, Any] = {}
 
     def render() -> str:
         slots = {name: Markup(cache.placeholder(name)) for name in names}
-        return template.render(**context(), **slots, per_request=slots)
+        rendered_from.update(context())
+        return template.render(**rendered_from, **slots, per_request=slots)
+
+    def expires() -> float | None:
+        return valid_until(rendered_from) if valid_until else None
 
     if environment.auto_reload:
         parts = cache.split(render())
     else:
-        parts = cache.get((template, names, key), render)
+        parts = cache.get((template, names, key), render, now=now, expires=expires)
     values = {name: str(escape(value)) for name, value in per_request.items()}
     return Markup("".join(part if index % 2 == 0 else values[part] for index, part in enumerate(parts)))
 

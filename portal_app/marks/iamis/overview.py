@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import abort, current_app, redirect, url_for
+from flask_babel import gettext as _
 
 from auth.permissions import Permission, work_as_choices
 from portal_app.data.access import own_allocation
@@ -13,24 +14,37 @@ from portal_app.database import db_session
 from portal_app.marks.common import csrf_token, current_appointee
 from portal_app.marks.iamis.blueprint import bp
 from portal_app.marks.iamis.forms import can
+from portal_app.marks.list_cache import cached_list
 from portal_app.signin.gate import require_permission
-from portal_app.signin.roles import current_decision, current_work_as
+from portal_app.signin.roles import current_decision, current_work_as, role_titles_version
+from portal_app.web.layout import signed_in_page
 
 
 @bp.get("/")
 @require_permission(Permission.IAMIS_VIEW)
 def index():
-    """One row per component with the seed guide's totals, "Work as", and the team's reports awaiting review."""
+    """One row per component with the seed guide's totals, "Work as", and the team's reports awaiting review.
+
+    Read and rendered again only when its data changed (marks.list_cache); the CSRF token is this response's.
+    """
+    choices, work_as = tuple(work_as_choices(current_decision())), current_work_as()
+    sees_team, all_teams = can(Permission.IAMIS_VIEW_TEAM), can(Permission.IAMIS_VIEW_ALL_TEAMS)
+    key = ("iamis", choices, work_as, role_titles_version())
+    overview = cached_list("iamis/_overview.html", key, lambda: _overview(choices, work_as, sees_team, all_teams),
+                           per_request={"csrf_token": csrf_token()})
+    return signed_in_page(title=_("Moderator Mark Input"), content=overview)
+
+
+def _overview(choices: tuple[str, ...], work_as: str | None, sees_team: bool, all_teams: bool) -> dict:
     session, me = db_session(), current_appointee()
     rows = moderator_components(session, me)
     team = None
-    if can(Permission.IAMIS_VIEW_TEAM):
-        members = team_progress(session, me, all_teams=can(Permission.IAMIS_VIEW_ALL_TEAMS))
+    if sees_team:
+        members = team_progress(session, me, all_teams=all_teams)
         team = {"members": len(members), "awaiting": sum(m.submitted for m in members),
                 "returned": sum(m.returned for m in members), "accepted": sum(m.accepted for m in members)}
-    return render_template("iamis/index.html", rows=rows, work_as_choices=work_as_choices(current_decision()),
-                           work_as=current_work_as(), csrf_token=csrf_token(), team=team,
-                           can_view_team=team is not None, can_review=can(Permission.IAMIS_REVIEW))
+    return {"rows": rows, "work_as_choices": choices, "work_as": work_as, "team": team,
+            "can_view_team": team is not None, "can_review": can(Permission.IAMIS_REVIEW)}
 
 
 @bp.get("/allocations/<allocation_id>/formula/<language>")
