@@ -151,3 +151,16 @@ def test_on_postgresql_truncate_moves_the_shared_stamp(seeded):
     with seeded.begin() as connection:
         connection.execute(text("TRUNCATE exported_mark"))
     assert stamps(seeded)[SHARED] > before.get(SHARED, 0)
+
+
+def test_a_write_after_a_rolled_back_savepoint_still_moves_the_stamp(seeded):
+    """On PostgreSQL a stamp moves once per transaction; a savepoint rolled back takes its move with it."""
+    with seeded.connect() as connection:
+        entry, component = connection.execute(text("SELECT id, component_id FROM entry LIMIT 1")).one()
+    before = stamps(seeded)
+    with seeded.connect() as connection, connection.begin():
+        savepoint = connection.begin_nested()
+        connection.execute(text("UPDATE mark SET version = version + 1 WHERE entry_id = :e"), {"e": entry})
+        savepoint.rollback()
+        connection.execute(text("UPDATE mark SET version = version + 1 WHERE entry_id = :e"), {"e": entry})
+    assert stamps(seeded)[component] > before.get(component, 0)
