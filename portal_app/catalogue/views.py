@@ -15,7 +15,7 @@ from portal_app.catalogue.menu import MenuSection, build_menu, normalise_query, 
 from portal_app.catalogue.model import Catalogue, Service, localized
 from portal_app.catalogue.source import versioned_catalogue
 from portal_app.data.favourites import add_favourite, favourite_ids, remove_favourite
-from portal_app.database import database, db_session
+from portal_app.database import db_session, reader
 from portal_app.signin.gate import csrf_token, login_required, require_csrf
 from portal_app.signin.roles import (
     current_decision,
@@ -69,10 +69,8 @@ def my_favourites() -> tuple[str, ...]:
     user, g.favourite_ids = g.user, ()
     # A connection of its own: the header renders inside other views, whose unit of work it must not touch.
     try:
-        state = database()
-        state.ensure_migrated()
-        with state.engine.connect() as reader:
-            g.favourite_ids = favourite_ids(reader, user["tid"], user["oid"])
+        with reader() as connection:
+            g.favourite_ids = favourite_ids(connection, user["tid"], user["oid"])
     except SQLAlchemyError as exc:
         log.warning("menu shown without favourites: the database cannot be read (%s)", type(exc).__name__)
         g.favourites_unavailable = True

@@ -18,7 +18,7 @@ from flask_babel import format_datetime
 from markupsafe import Markup
 
 from portal_app.data.change_stamps import stamps_of
-from portal_app.database import db_session
+from portal_app.database import reader
 from portal_app.marks.common import current_appointee
 from portal_app.signin.roles import current_permissions, role_title
 from portal_app.web import clock, i18n
@@ -33,8 +33,8 @@ def cached_list(template: str, key: Hashable, context: Callable[[], Mapping[str,
     ``key`` names the caller's own inputs beyond the user, their stamps, permissions and language.
     """
     me = current_appointee()
-    # Before the data (a write in between makes the next key newer), on the session's connection: Core, not ORM.
-    stamps = stamps_of(db_session().connection(), me)
+    with reader() as connection:  # before the data: a write in between makes the next key newer, never older
+        stamps = stamps_of(connection, me)
     full_key = (me, stamps, current_permissions(), i18n.current_language(), str(i18n.support_contact()),
                 request.script_root, key)
     return render_fragment(template, full_key, lambda: {**context(), **_helpers()}, per_request=per_request,
