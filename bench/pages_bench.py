@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from sqlalchemy import create_engine, text
 
 from bench.common import (
     CLOCK_TICKS,
@@ -102,6 +103,7 @@ def run(tmp: Path, args) -> None:
                 Target(BASELINE, bare, "/bare", examiner),
             ]
             measure(args, targets, emu, redis.Redis.from_url(store.url))
+            after_a_write(portal, {EXAMINER: examiner, PRINCIPAL: principal})
             memory(portal, probe, bare, redis.Redis.from_url(store.url))
         finally:
             for server in (probe, bare, portal):
@@ -164,6 +166,39 @@ def measure(args, targets: list[Target], emu, client: redis.Redis) -> None:
     print(f"{BASELINE}: rounds " + ", ".join(f"{r:.0f}" for r in targets[-1].rates) + " req/s")
     if generator != "wrk":
         print("(wrk is not installed: Python clients shared the CPU with the servers; ./scripts/setup installs wrk)")
+    print()
+
+
+# A write that changes no value but moves the stamps of every component the user's list shows, as a mark saved
+# by anyone on those components would (portal_app/data/change_stamps.py).
+_TOUCH = text("UPDATE mark SET version = version WHERE entry_id IN (SELECT e.id FROM entry e JOIN allocation a "
+              "ON a.component_id = e.component_id WHERE a.email = :email)")
+
+
+def after_a_write(portal, browsers: dict[str, object], views: int = 60) -> None:
+    """Milliseconds per view of each mark list, its data unchanged (kept rendered) and just written (read again).
+
+    Sequential views by one client, the write outside the timed request: what a list costs when its cache
+    cannot help, beside what it costs when it can.
+    """
+    engine = create_engine(portal.env["DATABASE_URL"])
+    rows = []
+    for (path, email) in (("/emi/", EXAMINER), ("/iamis/", PRINCIPAL)):
+        http, url = browsers[email].http, f"{portal.url}{path}"
+        timings: dict[str, list[float]] = {"unchanged": [], "written": []}
+        for n in range(2 * views):
+            written = n % 2 == 1
+            if written:
+                with engine.begin() as connection:
+                    connection.execute(_TOUCH, {"email": email})
+            started = time.perf_counter()
+            http.get(url, allow_redirects=False, timeout=10)
+            timings["written" if written else "unchanged"].append(1000 * (time.perf_counter() - started))
+        unchanged, written = (sorted(timings[k])[len(timings[k]) // 2] for k in ("unchanged", "written"))
+        rows.append((f"portal {path}", f"{unchanged:.2f}", f"{written:.2f}", f"{written / unchanged:.2f}"))
+    engine.dispose()
+    print(table(f"Mark lists, one client, median of {views} views each (a view after a write reads the list again)",
+                rows, ("page", "unchanged ms", "after a write ms", "ratio")))
     print()
 
 
