@@ -68,6 +68,16 @@ def make_data_app(tmp_path, redis_url, database_url: str):
     database_engine.dispose()
 
 
+def two_workers_of(make, *args):
+    """Two apps made by ``make(*args)`` on one config, database and Redis: two gunicorn workers, each with its own
+    caches. A generator, for fixtures to ``yield from``."""
+    made = [make(*args) for _ in range(2)]
+    apps = [next(factory) for factory in made]
+    yield apps
+    for factory in made:
+        next(factory, None)
+
+
 @pytest.fixture
 def data_app(tmp_path, redis_url, entra, seeded_sqlite_url):
     yield from make_data_app(tmp_path, redis_url, seeded_sqlite_url)

@@ -15,7 +15,7 @@ import pytest
 
 from portal_app.web.fragments import FragmentCache
 from tests.portal_app.conftest import SignInActions
-from tests.portal_app.conftest_data import OTHER_EXAMINER, sign_in_as
+from tests.portal_app.conftest_data import OTHER_EXAMINER, sign_in_as, two_workers_of
 from tests.portal_app.conftest_services import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_services import (
     csrf_token,
@@ -46,11 +46,7 @@ def header_favourites(html: str) -> list[str]:
 @pytest.fixture
 def two_workers(tmp_path, redis_url, entra, seeded_sqlite_url):
     """Two apps (two workers' caches) on the same services.toml, database and Redis."""
-    made = [make_services_app(tmp_path, redis_url, seeded_sqlite_url) for _ in range(2)]
-    apps = [next(factory) for factory in made]
-    yield apps
-    for factory in made:
-        next(factory, None)
+    yield from two_workers_of(make_services_app, tmp_path, redis_url, seeded_sqlite_url)
 
 
 def same_browser(client, other_app):

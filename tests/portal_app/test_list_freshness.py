@@ -12,7 +12,14 @@ from sqlalchemy import create_engine, text
 
 from tests.portal_app.conftest import SignInActions
 from tests.portal_app.conftest_data import *  # noqa: F403 - the fixtures
-from tests.portal_app.conftest_data import EXAMINER, OTHER_EXAMINER, PRINCIPAL, make_data_app, sign_in_as
+from tests.portal_app.conftest_data import (
+    EXAMINER,
+    OTHER_EXAMINER,
+    PRINCIPAL,
+    make_data_app,
+    sign_in_as,
+    two_workers_of,
+)
 from tests.portal_app.test_emi import allocation_ids, open_sheet
 from tests.portal_app.test_emi_team import set_due
 from tests.portal_app.test_fragments import same_browser
@@ -38,11 +45,7 @@ def database_url(request):
 @pytest.fixture
 def two_workers(tmp_path, redis_url, entra, database_url):
     """Two apps (two workers' caches) on one database and Redis."""
-    made = [make_data_app(tmp_path, redis_url, database_url) for _ in range(2)]
-    apps = [next(factory) for factory in made]
-    yield apps
-    for factory in made:
-        next(factory, None)
+    yield from two_workers_of(make_data_app, tmp_path, redis_url, database_url)
 
 
 def signed_in(app, entra, claims) -> SignInActions:
