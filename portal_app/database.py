@@ -94,18 +94,28 @@ def db_session() -> Session:
 
 @contextmanager
 def reader() -> Iterator[Connection]:
-    """A connection of its own for one small read beside the request's unit of work, with no ORM session.
+    """This request's connection for small reads beside its unit of work, with no ORM session.
 
-    For what every page reads (favourites, the mark lists' change stamps): cheaper than the request's session,
-    and it never touches a view's uncommitted work.
+    For what pages read at every view (favourites, the mark lists' change stamps): cheaper than the request's
+    session, and it never touches a view's uncommitted work. Checked out once per request (one pool checkout,
+    one pre-ping on PostgreSQL, however many reads), each read's transaction ended as the block ends, and
+    returned at teardown.
     """
-    state = database()
-    state.ensure_migrated()
-    with state.engine.connect() as connection:
+    connection = g.get("db_reader")
+    if connection is None:
+        state = database()
+        state.ensure_migrated()
+        connection = g.db_reader = state.engine.connect()
+    try:
         yield connection
+    finally:
+        connection.rollback()
 
 
 def _close_session(_exc: BaseException | None) -> None:
+    connection = g.pop("db_reader", None)
+    if connection is not None:
+        connection.close()
     session = g.pop("db_session", None)
     if session is not None:
         # close() rolls back anything uncommitted: a failed request never leaves half a save behind.

@@ -169,3 +169,23 @@ def test_create_app_makes_no_connection(tmp_path, redis_url, entra):
     app = create_app(portal_test_config(tmp_path, redis_url,
                                         database={"url": "postgresql://nobody@127.0.0.1:1/none"}))
     assert app.extensions["portal.database"].engine.pool.checkedout() == 0
+
+
+def test_a_kept_mark_list_is_not_served_while_the_database_is_gone(pg_app, entra, pg_seeded_url):
+    """Fail closed: with no change stamps to read, a list kept rendered could be stale, so it is a 503."""
+    browser = SignInActions(pg_app.test_client(), entra)
+    sign_in_as(browser, EXAMINER)
+    assert browser.client.get("/emi/").status_code == 200  # rendered and kept
+    name = make_url(pg_seeded_url).database
+    admin = _admin(pg_seeded_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+    _kick_connections(admin, name)
+    try:
+        response = browser.client.get("/emi/")
+        assert response.status_code == 503 and 'data-testid="emi-list"' not in response.get_data(as_text=True)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+    assert browser.client.get("/emi/").status_code == 200
