@@ -26,7 +26,7 @@ from portal_app.signin.roles import (
 )
 from portal_app.web import clock, i18n
 from portal_app.web.fragments import render_fragment
-from portal_app.web.layout import page_layout
+from portal_app.web.layout import signed_in_page
 
 log = logging.getLogger(__name__)
 bp = Blueprint("services", __name__)
@@ -125,8 +125,7 @@ def index():
         "support_contact": i18n.support_contact()},
         per_request={"csrf_token": csrf_token(), "user_name": user.get("name") or "",
                      "username": user.get("username") or ""})
-    return page_layout(title=_("All Services"), main_class="", content=content, header_menu=header_menu_html(),
-                       user_name=user.get("name") or "")
+    return signed_in_page(title=_("All Services"), content=content)
 
 
 @bp.post("/services/favourites")
