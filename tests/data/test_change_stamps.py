@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,7 @@ from portal_app.data import init_engine, upgrade_to_head
 from portal_app.data.audit import Appointee, AuditContext
 from portal_app.data.change_stamps import RULES, SHARED, UNSTAMPED, installed_triggers, stamps_of
 from portal_app.data.deadlines import grant_extension
+from portal_app.data.migrate import alembic_config
 from portal_app.data.models import Allocation, Base
 from portal_app.data.seed import seed_demo
 
@@ -164,3 +166,16 @@ def test_a_write_after_a_rolled_back_savepoint_still_moves_the_stamp(seeded):
         savepoint.rollback()
         connection.execute(text("UPDATE mark SET version = version + 1 WHERE entry_id = :e"), {"e": entry})
     assert stamps(seeded)[component] > before.get(component, 0)
+
+
+def test_0006_downgrades_to_no_triggers_and_no_stamps_and_upgrades_again(seeded, empty_db_url):
+    config = alembic_config(empty_db_url)
+    command.downgrade(config, "0005")
+    with seeded.connect() as connection:
+        assert installed_triggers(connection) == set()
+        assert "change_stamp" not in inspect(connection).get_table_names()
+    with seeded.begin() as connection:  # the data is written as before, with nothing to stamp
+        connection.execute(text("UPDATE mark SET version = version + 1"))
+    command.upgrade(config, "head")
+    with seeded.connect() as connection:
+        assert len(installed_triggers(connection)) == len(RULES) * (4 if seeded.dialect.name == "postgresql" else 3)
