@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
@@ -122,6 +123,22 @@ def _kick_connections(admin, name: str) -> None:
                           "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
 
 
+@contextmanager
+def database_gone(url: str):
+    """The database refuses every connection (its open ones ended) until the block ends."""
+    name = make_url(url).database
+    admin = _admin(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+    _kick_connections(admin, name)
+    try:
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
 def test_a_database_that_refuses_writes_mid_session_gives_503_with_the_typed_marks(pg_app, entra, pg_seeded_url):
     browser = SignInActions(pg_app.test_client(), entra)
     sign_in_as(browser, EXAMINER)
@@ -147,20 +164,11 @@ def test_a_database_that_is_gone_gives_503_with_the_typed_marks_to_send_again(pg
     sign_in_as(browser, EXAMINER)
     form = open_sheet(browser)
     field = next(k for k in form if k.startswith("mark-"))
-    name = make_url(pg_seeded_url).database
-    admin = _admin(pg_seeded_url)
-    with admin.connect() as conn:
-        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-    _kick_connections(admin, name)
-    try:
+    with database_gone(pg_seeded_url):
         response = browser.client.post("/emi/allocations/1", data={**form, field: "44", "action": "save"})
         html = response.get_data(as_text=True)
         assert response.status_code == 503 and "could not be saved" in html
         assert sheet_form(html)[field] == "44" and response.headers["Retry-After"]
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
-        admin.dispose()
     again = browser.client.post("/emi/allocations/1", data=sheet_form(html))
     assert again.status_code == 303
 
@@ -176,16 +184,7 @@ def test_a_kept_mark_list_is_not_served_while_the_database_is_gone(pg_app, entra
     browser = SignInActions(pg_app.test_client(), entra)
     sign_in_as(browser, EXAMINER)
     assert browser.client.get("/emi/").status_code == 200  # rendered and kept
-    name = make_url(pg_seeded_url).database
-    admin = _admin(pg_seeded_url)
-    with admin.connect() as conn:
-        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-    _kick_connections(admin, name)
-    try:
+    with database_gone(pg_seeded_url):
         response = browser.client.get("/emi/")
         assert response.status_code == 503 and 'data-testid="emi-list"' not in response.get_data(as_text=True)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
-        admin.dispose()
     assert browser.client.get("/emi/").status_code == 200
