@@ -26,6 +26,9 @@ CSRF = "auth.csrf"
 REFRESHED_AT = "auth.refreshed_at"
 ROLES = "auth.roles"
 WORK_AS = "auth.work_as"
+# The user's starred services, a copy of the database's (portal_app.catalogue keeps it fresh): the menu on
+# every page reads it here instead of running a query per view.
+FAVOURITES = "portal.favourites"
 # The idle clock is written back at most this often, so a page view costs one store read, not a write too.
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
@@ -71,6 +74,18 @@ def expired_reason(session: Mapping, *, now: float, idle_seconds: float,
 def touch(session: MutableMapping, now: float) -> None:
     if now - float(session.get(LAST_SEEN, 0)) >= LAST_SEEN_RESOLUTION_SECONDS:
         session[LAST_SEEN] = now
+
+
+def kept_favourites(session: Mapping) -> tuple[str, ...] | None:
+    """The starred service ids kept in the session, or None when none were kept (or the value is not a list)."""
+    kept = session.get(FAVOURITES)
+    if isinstance(kept, list | tuple) and all(isinstance(service, str) for service in kept):
+        return tuple(kept)
+    return None
+
+
+def keep_favourites(session: MutableMapping, service_ids: tuple[str, ...]) -> None:
+    session[FAVOURITES] = list(service_ids)
 
 
 def csrf_token(session: MutableMapping) -> str:

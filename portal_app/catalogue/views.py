@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
+from auth import user_session
 from auth.permissions import work_as_choices
 from portal_app.catalogue.menu import MenuSection, build_menu, normalise_query, visible_services
 from portal_app.catalogue.model import Catalogue, Service, localized
@@ -59,22 +60,34 @@ def my_services() -> list[Service]:
 
 
 def my_favourites() -> tuple[str, ...]:
-    """The signed-in user's starred service ids; none (and a warning) if the database cannot be read.
+    """The signed-in user's starred service ids: the session's copy, read again whenever the session is written.
 
-    Read at every page view, one small query, so a star made through any worker shows at the next page load.
-    Favourites are a convenience: a database outage must not take the menu, shown on every page, down too.
+    The database is the record (favourites survive sign-out and are the same in every browser); the session
+    keeps a copy so that the menu on every page runs no query. The copy is read again from the database on
+    every request that writes the session anyway: the idle clock moves at most a minute apart while the user
+    is active (auth.user_session.touch), so a star made in another browser shows within a minute, and a star
+    made in this one is kept here at once (``star``). Favourites are a convenience: a database outage must not
+    take the menu, shown on every page, down too; the copy is shown while the database cannot be read.
     """
-    if "favourite_ids" in g:  # the page and the header menu both ask; one query per request
+    if "favourite_ids" in g:  # the page and the header menu both ask
         return g.favourite_ids
-    user, g.favourite_ids = g.user, ()
+    kept = user_session.kept_favourites(session)
+    if kept is not None and not session.modified:
+        g.favourite_ids = kept
+        return kept
+    user, g.favourite_ids = g.user, kept or ()
     # A connection of its own: the header renders inside other views, whose unit of work it must not touch.
     try:
         with reader() as connection:
-            g.favourite_ids = favourite_ids(connection, user["tid"], user["oid"])
+            fresh = favourite_ids(connection, user["tid"], user["oid"])
     except SQLAlchemyError as exc:
-        log.warning("menu shown without favourites: the database cannot be read (%s)", type(exc).__name__)
-        g.favourites_unavailable = True
-    return g.favourite_ids
+        log.warning("menu shown with the favourites kept in the session (%s): the database cannot be read (%s)",
+                    "some" if kept is not None else "none", type(exc).__name__)
+        g.favourites_unavailable = kept is None
+        return g.favourite_ids
+    g.favourite_ids = fresh
+    user_session.keep_favourites(session, fresh)  # a write this request makes anyway, or the first one kept
+    return fresh
 
 
 def menu_for_user(query: str = "") -> list[MenuSection]:
@@ -145,6 +158,7 @@ def star():
     else:
         remove_favourite(database, user["tid"], user["oid"], service_id)
     database.commit()
+    user_session.keep_favourites(session, favourite_ids(database, user["tid"], user["oid"]))
     log.info("favourite changed", extra={"event": "favourite", "action": action, "service": service_id,
                                          "oid": user["oid"]})
     return redirect(url_for("services.index", q=request.form.get("q") or None), code=303)

@@ -1,9 +1,11 @@
-"""My Favourites: starred per tid+oid in the database, shown first, surviving sign-out; forms need CSRF."""
+"""My Favourites: starred per tid+oid in the database (a copy kept in the session), shown first, surviving sign-out;
+forms need CSRF."""
 
 from __future__ import annotations
 
 import pytest
 
+from auth.user_session import LAST_SEEN_RESOLUTION_SECONDS
 from tests.portal_app.conftest import SignInActions
 from tests.portal_app.conftest_services import *  # noqa: F403 - the fixtures
 from tests.portal_app.conftest_services import (
@@ -14,6 +16,7 @@ from tests.portal_app.conftest_services import (
     service_ids,
     signed_in,
 )
+from tests.portal_app.test_database import database_gone
 
 
 def star(browser: SignInActions, service: str, action: str = "add", **extra):
@@ -23,7 +26,12 @@ def star(browser: SignInActions, service: str, action: str = "add", **extra):
 
 
 def favourites_section(browser: SignInActions) -> list[str]:
-    html = page_menu(browser.client.get("/services").get_data(as_text=True))
+    return favourites_in(browser.client.get("/services").get_data(as_text=True))
+
+
+def favourites_in(page: str) -> list[str]:
+    """The My Favourites section of an All Services page, in order."""
+    html = page_menu(page)
     if section_ids(html)[:1] != ["favourites"]:
         return []
     return service_ids(html[:html.index('data-section="', html.index('data-section="favourites"') + 1)])
@@ -110,3 +118,40 @@ def test_bad_favourite_requests_are_refused_clearly(services_browser, service, a
 def test_anonymous_starring_goes_to_sign_in(services_app):
     response = services_app.test_client().post("/services/favourites", data={"service": "x", "action": "add"})
     assert response.status_code in (302, 303)
+
+
+def later(app, seconds: float) -> None:
+    """Move the portal's clock on by ``seconds`` (the idle clock, and so the session's next write, follow it)."""
+    started = app.extensions["portal.clock"]()
+    app.extensions["portal.clock"] = lambda: started + seconds
+
+
+def test_a_star_made_in_another_browser_shows_within_a_minute(favourites_app, entra):
+    """The session keeps a copy of the favourites and reads it again whenever it is written anyway: at once in
+    the browser that starred, in the user's other browsers at their first view a minute after their last."""
+    laptop = signed_in(SignInActions(favourites_app.test_client(), entra), "moderator")
+    phone = signed_in(SignInActions(favourites_app.test_client(), entra), "moderator")
+    assert favourites_section(phone) == []  # kept in the phone's session: none
+    assert star(laptop, "iamis-mark-input").status_code == 303
+    assert favourites_section(laptop) == ["iamis-mark-input"]
+    later(favourites_app, LAST_SEEN_RESOLUTION_SECONDS)
+    assert favourites_section(phone) == ["iamis-mark-input"]
+    assert star(phone, "iamis-mark-input", "remove").status_code == 303
+    assert favourites_section(phone) == []
+    later(favourites_app, LAST_SEEN_RESOLUTION_SECONDS)
+    assert favourites_section(laptop) == []
+
+
+def test_the_menu_keeps_the_sessions_favourites_while_the_database_is_gone(pg_seeded_url, tmp_path, redis_url,
+                                                                          entra):
+    made = make_services_app(tmp_path, redis_url, pg_seeded_url)
+    app = next(made)
+    browser = signed_in(SignInActions(app.test_client(), entra), "moderator")
+    star(browser, "iamis-mark-input")
+    later(app, LAST_SEEN_RESOLUTION_SECONDS)  # the next view writes the session and would read them again
+    with database_gone(pg_seeded_url):
+        response = browser.client.get("/services")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and "cannot be shown right now" not in html
+        assert favourites_in(html) == ["iamis-mark-input"]
+    next(made, None)
