@@ -18,10 +18,11 @@ from portal_app.settings.dev_secret import dev_secret_key
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the portal; ``test_config`` overrides settings section by section (``{"auth": {...}}``)."""
     from portal_app import api, catalogue, cli, database, marks, signin, web
+    from portal_app.web.flask_app import PortalFlask
 
     settings = load_settings(test_config)
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
-                static_folder=str(PROJECT_ROOT / "static"))
+    app = PortalFlask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                      static_folder=str(PROJECT_ROOT / "static"))
     app.config.update(
         SECRET_KEY=settings.secret_key or dev_secret_key(PROJECT_ROOT / "var"),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
