@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from auth import user_session
 from auth.permissions import work_as_choices
+from auth.text import N_
 from portal_app.catalogue.menu import MenuSection, build_menu, normalise_query, visible_services
 from portal_app.catalogue.model import Catalogue, Service, localized
 from portal_app.catalogue.source import versioned_catalogue
@@ -138,7 +139,7 @@ def index():
         "support_contact": i18n.support_contact()},
         per_request={"csrf_token": csrf_token(), "user_name": user.get("name") or "",
                      "username": user.get("username") or ""})
-    return signed_in_page(title=_("All Services"), content=content)
+    return signed_in_page(title=i18n.translated(N_("All Services")), content=content)
 
 
 @bp.post("/services/favourites")

@@ -15,7 +15,6 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
-    get_locale,
     gettext,
     lazy_gettext,
 )
@@ -79,10 +78,27 @@ def current_language() -> str:
         return LANGUAGES[0]
     language = g.get("portal_language")
     if language is None:
-        locale = get_locale()
-        language = locale.language if locale is not None else LANGUAGES[0]
-        language = g.portal_language = language if language in LANGUAGES else LANGUAGES[0]
+        # The selector Flask-Babel calls too (its locale for this request is the same), without Flask-Babel's
+        # per-request set-up: a page kept rendered may need no translation at all.
+        language = g.portal_language = _LANGUAGE_OF[select_locale()]
     return language
+
+
+_LANGUAGE_OF = {locale: code for code, locale in LOCALES.items()}
+_titles: dict[tuple[str, str], str] = {}
+
+
+def translated(message: str) -> str:
+    """``gettext(message)`` for a fixed message marked with ``N_``, remembered per language.
+
+    For what the pages opened most show at every view around their kept content (their titles): the catalogues
+    are loaded once per process, so the translation of a fixed message never changes.
+    """
+    key = (current_language(), message)
+    text = _titles.get(key)
+    if text is None:
+        text = _titles[key] = gettext(message)
+    return text
 
 
 def ui_locales() -> str:

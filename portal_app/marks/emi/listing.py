@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import abort, current_app, redirect, url_for
-from flask_babel import gettext as _
 
 from auth.permissions import Permission
+from auth.text import N_
 from portal_app.data.access import own_allocation
 from portal_app.data.marks import list_examiner_components
 from portal_app.database import db_session
@@ -17,6 +17,7 @@ from portal_app.marks.emi.blueprint import bp
 from portal_app.marks.emi.context import may, now
 from portal_app.marks.list_cache import cached_list
 from portal_app.signin.gate import require_permission
+from portal_app.web.i18n import translated
 from portal_app.web.layout import signed_in_page
 
 
@@ -32,7 +33,7 @@ def index():
     listing = cached_list("emi/_list.html", ("emi", can_view_team), lambda: {
         "components": list_examiner_components(db_session(), current_appointee(), now=at),
         "can_view_team": can_view_team, "now": at}, valid_until=_next_deadline)
-    return signed_in_page(title=_("Electronic Mark Input"), content=listing)
+    return signed_in_page(title=translated(N_("Electronic Mark Input")), content=listing)
 
 
 def _next_deadline(context: Mapping[str, Any]) -> float | None:

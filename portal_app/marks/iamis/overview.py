@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from flask import abort, current_app, redirect, url_for
-from flask_babel import gettext as _
 
 from auth.permissions import Permission, work_as_choices
+from auth.text import N_
 from portal_app.data.access import own_allocation
 from portal_app.data.moderation import moderator_components
 from portal_app.data.teams import team_progress
@@ -17,6 +17,7 @@ from portal_app.marks.iamis.forms import can
 from portal_app.marks.list_cache import cached_list
 from portal_app.signin.gate import require_permission
 from portal_app.signin.roles import current_decision, current_work_as, role_titles_version
+from portal_app.web.i18n import translated
 from portal_app.web.layout import signed_in_page
 
 
@@ -32,7 +33,7 @@ def index():
     key = ("iamis", choices, work_as, role_titles_version())
     overview = cached_list("iamis/_overview.html", key, lambda: _overview(choices, work_as, sees_team, all_teams),
                            per_request={"csrf_token": csrf_token()})
-    return signed_in_page(title=_("Moderator Mark Input"), content=overview)
+    return signed_in_page(title=translated(N_("Moderator Mark Input")), content=overview)
 
 
 def _overview(choices: tuple[str, ...], work_as: str | None, sees_team: bool, all_teams: bool) -> dict:
