@@ -101,12 +101,16 @@ def current_work_as() -> str | None:
 
 def current_permissions() -> frozenset[Permission]:
     """The signed-in user's permissions now (the gate, the menu and templates all ask, many times a page)."""
-    if g.get("user") is None:
+    # The request's g and session looked up once each: this runs several times a page (each proxy lookup
+    # costs about as much as the rest of a remembered answer).
+    here, store = g._get_current_object(), session._get_current_object()
+    if getattr(here, "user", None) is None:
         return frozenset()
-    decision, chosen = current_decision(), user_session.chosen_work_as(session)
-    memo = g.get("_permissions")
-    if memo is None or memo[0] is not decision or memo[1] != chosen:
-        memo = g._permissions = (decision, chosen, permissions_for(decision, current_work_as()))
+    stored, chosen = user_session.stored_roles(store), user_session.chosen_work_as(store)
+    memo = getattr(here, "_permissions", None)
+    # The stored decision is compared by identity: a refresh that stores a new one is a different object.
+    if memo is None or memo[0] is not stored or memo[1] != chosen:
+        memo = here._permissions = (stored, chosen, permissions_for(current_decision(), current_work_as()))
     return memo[2]
 
 
