@@ -21,10 +21,11 @@ row until they commit (a short wait, the length of a mark save); readers never w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Integer, bindparam, or_, select
+from sqlalchemy import BigInteger, Connection, Dialect, Integer, bindparam, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal_app.data.audit import Appointee
@@ -107,7 +108,31 @@ def stamps_of(reader: Session | Connection, appointee: Appointee) -> tuple[tuple
     Read before the data it stands for: a write committed in between makes the next view's key newer than the
     entry, never the other way round.
     """
-    return tuple((c, v) for c, v in reader.execute(_STAMPS_OF, {"tid": appointee.tid, "oid": appointee.oid}))
+    connection = reader.connection() if isinstance(reader, Session) else reader
+    sql, arguments = _compiled_for(connection.dialect)
+    return tuple((c, v) for c, v in connection.exec_driver_sql(sql, arguments(appointee.tid, appointee.oid)))
+
+
+# Every mark list view runs this one statement. Compiled once per dialect and sent as the driver's own SQL: a
+# third less time than SQLAlchemy finding its compiled form by the statement's cache key at every execution
+# (measured on SQLite, the rollback included: about 52 -> 34 microseconds); errors are SQLAlchemy's as before.
+_compiled: dict[tuple[str, str], tuple[str, Callable[[str, str], Any]]] = {}
+
+
+def _compiled_for(dialect: Dialect) -> tuple[str, Callable[[str, str], Any]]:
+    key = (dialect.name, dialect.paramstyle)
+    found = _compiled.get(key)
+    if found is None:
+        compiled = _STAMPS_OF.compile(dialect=dialect)
+        fixed = compiled.construct_params({"tid": "", "oid": ""})  # SHARED's literal, and placeholders
+        if dialect.positional:
+            order = tuple(compiled.positiontup or ())
+            found = (compiled.string,
+                     lambda tid, oid: tuple({**fixed, "tid": tid, "oid": oid}[name] for name in order))
+        else:
+            found = (compiled.string, lambda tid, oid: {**fixed, "tid": tid, "oid": oid})
+        _compiled[key] = found
+    return found
 
 
 # --- the triggers --------------------------------------------------------------------------------------------
