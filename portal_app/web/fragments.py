@@ -92,14 +92,16 @@ def render_fragment(template_name: str, key: Hashable, context: Callable[[], Map
     may say when a rendering goes out of date by the clock alone (a deadline passing; a timestamp, compared
     with ``now``).
     """
-    cache: FragmentCache = current_app.extensions[EXTENSION]
+    app = current_app._get_current_object()
+    cache: FragmentCache = app.extensions[EXTENSION]
     per_request = per_request or {}
-    environment = current_app.jinja_env
-    template = environment.get_template(template_name)
+    environment = app.jinja_env
     names = tuple(sorted(per_request))
     rendered_from: dict[str, Any] = {}
 
     def render() -> str:
+        # Looked up on a miss only: with templates not reloading, a name stands for one template per process.
+        template = environment.get_template(template_name)
         slots = {name: Markup(cache.placeholder(name)) for name in names}
         rendered_from.update(context())
         return template.render(**rendered_from, **slots, per_request=slots)
@@ -110,7 +112,7 @@ def render_fragment(template_name: str, key: Hashable, context: Callable[[], Map
     if environment.auto_reload:
         parts = cache.split(render())
     else:
-        parts = cache.get((template, names, key), render, now=now, expires=expires)
+        parts = cache.get((template_name, names, key), render, now=now, expires=expires)
     values = {name: str(escape(value)) for name, value in per_request.items()}
     return Markup("".join(part if index % 2 == 0 else values[part] for index, part in enumerate(parts)))
 
