@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import click
 from flask import Flask, current_app, g
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +27,7 @@ from portal_app.data.import_context import ImportContext
 from portal_app.data.imports import IMPORT_ORDER, import_directory, run_importer
 from portal_app.data.migrate import upgrade_to_head
 from portal_app.data.moderation_rules import ModerationRules, ModerationRulesError
+from portal_app.data.quick_reads import QuickReads
 from portal_app.data.seed import SeedError, seed_demo
 from portal_app.settings import PROJECT_ROOT, ConfigError, PortalSettings
 from portal_app.web.errors import error_page
@@ -92,30 +91,26 @@ def db_session() -> Session:
     return g.db_session
 
 
-@contextmanager
-def reader() -> Iterator[Connection]:
-    """This request's connection for small reads beside its unit of work, with no ORM session.
+def reader() -> QuickReads:
+    """This request's connection for small reads beside its unit of work (data.quick_reads), with no ORM session.
 
-    For what pages read at every view (favourites, the mark lists' change stamps): cheaper than the request's
-    session, and it never touches a view's uncommitted work. Checked out once per request (one pool checkout,
-    one pre-ping on PostgreSQL, however many reads), each read's transaction ended as the block ends, and
-    returned at teardown.
+    For what pages read at every view (the mark lists' change stamps) or often (the favourites): cheaper than
+    the request's session, and it never touches a view's uncommitted work. Checked out once per request at its
+    first read (one pool checkout, one pre-ping on PostgreSQL, however many reads), each read's transaction
+    ended as it returns, and given back at teardown.
     """
-    connection = g.get("db_reader")
-    if connection is None:
+    reads = g.get("db_reader")
+    if reads is None:
         state = database()
         state.ensure_migrated()
-        connection = g.db_reader = state.engine.connect()
-    try:
-        yield connection
-    finally:
-        connection.rollback()
+        reads = g.db_reader = QuickReads(state.engine)
+    return reads
 
 
 def _close_session(_exc: BaseException | None) -> None:
-    connection = g.pop("db_reader", None)
-    if connection is not None:
-        connection.close()
+    reads = g.pop("db_reader", None)
+    if reads is not None:
+        reads.close()
     session = g.pop("db_session", None)
     if session is not None:
         # close() rolls back anything uncommitted: a failed request never leaves half a save behind.

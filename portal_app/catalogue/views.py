@@ -79,8 +79,7 @@ def my_favourites() -> tuple[str, ...]:
     user, g.favourite_ids = g.user, kept or ()
     # A connection of its own: the header renders inside other views, whose unit of work it must not touch.
     try:
-        with reader() as connection:
-            fresh = favourite_ids(connection, user["tid"], user["oid"])
+        fresh = favourite_ids(reader(), user["tid"], user["oid"])
     except SQLAlchemyError as exc:
         log.warning("menu shown with the favourites kept in the session (%s): the database cannot be read (%s)",
                     "some" if kept is not None else "none", type(exc).__name__)

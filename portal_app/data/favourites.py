@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal_app.data.models import Base
+from portal_app.data.quick_reads import QuickReads
 
 
 class FavouriteService(Base):
@@ -29,7 +30,7 @@ _FAVOURITE_IDS = (select(FavouriteService.service_id)
                   .order_by(FavouriteService.created_at, FavouriteService.service_id))
 
 
-def favourite_ids(reader: Session | Connection, tid: str, oid: str) -> tuple[str, ...]:
+def favourite_ids(reader: QuickReads | Session | Connection, tid: str, oid: str) -> tuple[str, ...]:
     """The appointee's starred service ids, oldest first (the order they were starred in)."""
     return tuple(reader.scalars(_FAVOURITE_IDS, {"tid": tid, "oid": oid}))
 

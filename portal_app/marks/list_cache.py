@@ -33,8 +33,7 @@ def cached_list(template: str, key: Hashable, context: Callable[[], Mapping[str,
     ``key`` names the caller's own inputs beyond the user, their stamps, permissions and language.
     """
     me = current_appointee()
-    with reader() as connection:  # before the data: a write in between makes the next key newer, never older
-        stamps = stamps_of(connection, me)
+    stamps = stamps_of(reader(), me)  # before the data: a write in between makes the next key newer, never older
     full_key = (me, stamps, current_permissions(), i18n.current_language(), str(i18n.support_contact()),
                 request.script_root, key)
     return render_fragment(template, full_key, lambda: {**context(), **_helpers()}, per_request=per_request,
