@@ -9,7 +9,11 @@ CPU with the servers and so squeeze every ratio towards 1: the table says which)
 
 Also: CPU time per request of each server's processes, Redis commands per page view, memory per worker and
 the session's size in Redis. Prints tables; asserts nothing.
-``.venv/bin/python -m bench.pages_bench [--seconds 4] [--rounds 3] [--clients 4] [--workers 2] [--preload]``
+Sixteen keep-alive connections by default, as many as nginx's upstream keepalive pool (deploy/nginx): each
+gunicorn worker listens on its own socket and the kernel spreads connections over them by hash, so with only
+four, one worker got three or all four of them in most rounds and its GIL set the pace; which server had
+the unlucky rounds then decided the ratios more than the code did.
+``.venv/bin/python -m bench.pages_bench [--seconds 4] [--rounds 3] [--clients 16] [--workers 2] [--preload]``
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each timed round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
-    parser.add_argument("--clients", "--threads", type=int, default=4, help="concurrent keep-alive connections")
+    parser.add_argument("--clients", "--threads", type=int, default=16, help="concurrent keep-alive connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each server")
     parser.add_argument("--preload", action="store_true",
                         help="all three servers with gunicorn's --preload (GUNICORN_PRELOAD=true)")
