@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from auth.reloading_file import ReloadingFile
 from portal_app.data.csvrows import ImportReport
-from portal_app.data.db import init_engine, make_session_factory, session_scope
+from portal_app.data.db import init_engine, init_read_engine, make_session_factory, session_scope
 from portal_app.data.import_context import ImportContext
 from portal_app.data.imports import IMPORT_ORDER, import_directory, run_importer
 from portal_app.data.migrate import upgrade_to_head
@@ -48,8 +48,19 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     migrate_at_first_use: bool
+    read_engine: Engine  # the small reads' (data.db.init_read_engine): ``engine`` itself on SQLite
     _migrated: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def quick_reads(self) -> QuickReads:
+        # A read engine of its own is PostgreSQL's, in autocommit.
+        return QuickReads(self.read_engine, autocommit=self.read_engine is not self.engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection (tests, before their database is dropped)."""
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
 
     def ensure_migrated(self) -> None:
         """Dev convenience: bring the embedded SQLite file to head once per process."""
@@ -103,7 +114,7 @@ def reader() -> QuickReads:
     if reads is None:
         state = database()
         state.ensure_migrated()
-        reads = g.db_reader = QuickReads(state.engine)
+        reads = g.db_reader = state.quick_reads()
     return reads
 
 
@@ -257,6 +268,7 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
         engine=engine,
         sessions=make_session_factory(engine),
         migrate_at_first_use=settings.dev_mode and not settings.database_url,
+        read_engine=init_read_engine(url, engine),
     )
     try:
         app.extensions[RULES_EXTENSION] = ReloadingFile(

@@ -5,9 +5,10 @@ session is written. For a statement of a few rows SQLAlchemy's Connection costs 
 checking a connection out as a Connection, finding the compiled statement by its cache key, building a
 result. Measured on SQLite in process (the stamps of a principal, best of three runs of 1000): through a
 Connection checked out per request 96 microseconds, through the bare driver cursor about 20. Here each
-statement is compiled once per dialect, the pool hands over its DBAPI connection (with the pool's pre-ping
-on PostgreSQL), and a driver error comes out as SQLAlchemy's own (``DBAPIError``), as from a Connection, so
-callers handle an outage the same way; a connection found dead is invalidated, not handed out again.
+statement is compiled once per dialect, the pool hands over its DBAPI connection (on PostgreSQL from an
+engine of its own, in autocommit and without pre-ping: ``data.db.init_read_engine``), and a driver error
+comes out as SQLAlchemy's own (``DBAPIError``), as from a Connection, so callers handle an outage the same
+way; a connection found dead is invalidated and the read tried once more on a new one.
 
 Only for SELECTs whose columns the driver returns as they are (integers, strings): no result processing runs.
 """
@@ -27,18 +28,32 @@ _compiled: dict[tuple[Select, str, str], _Compiled] = {}
 class QuickReads:
     """One pooled driver connection for a request's small reads; each read ends its own transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, autocommit: bool = False) -> None:
+        """``autocommit``: ``engine``'s connections are in autocommit, so a read leaves no transaction to end."""
         self._engine = engine
+        self._autocommit = autocommit
         self._connection: Any = None  # the pool's DBAPI connection proxy, checked out at the first read
 
     def rows(self, statement: Select, params: Mapping[str, Any]) -> list[tuple]:
-        """All rows of ``statement`` (a module-level constant: it is compiled once per dialect)."""
+        """All rows of ``statement`` (a module-level constant: it is compiled once per dialect).
+
+        A connection the server has dropped (a restart, a failover) is invalidated and the read tried once more
+        on a new one: a read can always be sent again, and the read engine has no pre-ping to catch it first.
+        """
+        try:
+            return self._read(statement, params)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return self._read(statement, params)
+
+    def _read(self, statement: Select, params: Mapping[str, Any]) -> list[tuple]:
         dialect = self._engine.dialect
         sql, arguments = _compiled_for(statement, dialect)
         values = arguments(params)
         if self._connection is None:
             try:
-                self._connection = self._engine.raw_connection()  # the pool's checkout, pre-ping included
+                self._connection = self._engine.raw_connection()  # the pool's checkout
             except dialect.loaded_dbapi.Error as exc:  # the pool hands the driver's error over unwrapped
                 raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
         connection = self._connection
@@ -47,10 +62,14 @@ class QuickReads:
             cursor = connection.cursor()
             cursor.execute(sql, values)
             found = cursor.fetchall()
-            connection.rollback()  # the read's transaction ends here (PostgreSQL opened one)
+            if not self._autocommit:
+                connection.rollback()  # the read's transaction ends here
             return found
         except dialect.loaded_dbapi.Error as exc:
             gone = dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
+            if cursor is not None:
+                cursor.close()
+                cursor = None
             self.close(invalidate=exc if gone else None)
             raise DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone,
                                       dialect=dialect) from exc

@@ -36,7 +36,7 @@ def fuzz_app(tmp_path_factory, redis_url, fuzz_entra):
     seed(url)
     app = create_app(portal_test_config(folder, redis_url, database={"url": url}, limits=UNLIMITED))
     yield app
-    app.extensions["portal.database"].engine.dispose()
+    app.extensions["portal.database"].dispose()
 
 
 @pytest.fixture(scope="module")

@@ -64,8 +64,7 @@ def pg_seeded_url(pg_server_url):  # noqa: F811 - the imported fixture
 def make_data_app(tmp_path, redis_url, database_url: str):
     app = create_app(portal_test_config(tmp_path, redis_url, database={"url": database_url}))
     yield app
-    database_engine = app.extensions["portal.database"].engine
-    database_engine.dispose()
+    app.extensions["portal.database"].dispose()
 
 
 def two_workers_of(make, *args):

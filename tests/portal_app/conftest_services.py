@@ -30,7 +30,7 @@ def make_services_app(tmp_path, redis_url, database_url: str, **sections):
                                         services={"file": str(services_file)}, **sections))
     app.services_file = services_file
     yield app
-    app.extensions["portal.database"].engine.dispose()
+    app.extensions["portal.database"].dispose()
 
 
 @pytest.fixture

@@ -189,3 +189,16 @@ def test_a_kept_mark_list_is_not_served_while_the_database_is_gone(pg_app, entra
         response = browser.client.get("/emi/")
         assert response.status_code == 503 and 'data-testid="emi-list"' not in response.get_data(as_text=True)
     assert browser.client.get("/emi/").status_code == 200
+
+
+def test_a_mark_list_survives_its_read_connection_being_dropped_by_the_server(pg_app, entra, pg_seeded_url):
+    """The small reads' engine has no pre-ping: a read that meets a connection the server ended (a restart, a
+    failover) is tried once more on a new one, so the page is served, not a 503."""
+    browser = SignInActions(pg_app.test_client(), entra)
+    sign_in_as(browser, EXAMINER)
+    assert browser.client.get("/emi/").status_code == 200  # a read connection is now pooled
+    admin = _admin(pg_seeded_url)
+    _kick_connections(admin, make_url(pg_seeded_url).database)
+    admin.dispose()
+    response = browser.client.get("/emi/")
+    assert response.status_code == 200 and 'data-testid="emi-list"' in response.get_data(as_text=True)

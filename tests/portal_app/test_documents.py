@@ -98,7 +98,7 @@ def test_a_symlink_in_the_folder_does_not_lead_outside_it(tmp_path, redis_url, e
     assert browser.client.get(url_of(app, "3000N1", "3000N1-formula.pdf")).status_code == 404
     with browser.client.get(url_of(app, "3000N1", "3000N1-fformiwla.pdf")) as response:
         assert response.status_code == 200
-    app.extensions["portal.database"].engine.dispose()
+    app.extensions["portal.database"].dispose()
 
 
 def test_a_document_missing_from_the_folder_is_a_clear_404(tmp_path, redis_url, entra, seeded_sqlite_url):
@@ -108,7 +108,7 @@ def test_a_document_missing_from_the_folder_is_a_clear_404(tmp_path, redis_url, 
     browser = signed_in(SignInActions(app.test_client(), entra), "moderator")
     response = browser.client.get(url_of(app, "3000N1", "3000N1-formula.pdf"))
     assert response.status_code == 404 and b"could not find" in response.data
-    app.extensions["portal.database"].engine.dispose()
+    app.extensions["portal.database"].dispose()
 
 
 def test_anonymous_visitors_go_to_sign_in(services_app):

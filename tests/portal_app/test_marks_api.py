@@ -154,7 +154,7 @@ def test_the_application_id_uri_is_an_accepted_audience_only_when_configured(tmp
                                             database={"url": seeded_sqlite_url},
                                             api={"application_id_uri": configured}))
         assert call(app.test_client(), token).status_code == status
-        app.extensions["portal.database"].engine.dispose()
+        app.extensions["portal.database"].dispose()
 
 
 def test_an_api_request_never_reads_or_writes_the_session_even_with_a_session_cookie(tmp_path, entra,
@@ -179,4 +179,4 @@ def test_an_api_request_never_reads_or_writes_the_session_even_with_a_session_co
         assert browser.client.get("/emi/").status_code == 200
         assert commands() > before  # the same count does see page views
         client.close()
-        app.extensions["portal.database"].engine.dispose()
+        app.extensions["portal.database"].dispose()

@@ -29,7 +29,7 @@ def counting_statements(engine):
     send = QuickReads.rows
 
     def counted_rows(reads, statement, params):
-        if reads._engine is engine:
+        if reads._engine.url == engine.url:  # the read engine (PostgreSQL) has the same database
             seen.append(str(statement))
         return send(reads, statement, params)
 
