@@ -13,12 +13,14 @@ Sixteen keep-alive connections by default, as many as nginx's upstream keepalive
 gunicorn worker listens on its own socket and the kernel spreads connections over them by hash, so with only
 four, one worker got three or all four of them in most rounds and its GIL set the pace; which server had
 the unlucky rounds then decided the ratios more than the code did.
-``.venv/bin/python -m bench.pages_bench [--seconds 4] [--rounds 3] [--clients 16] [--workers 2] [--preload]``
+``.venv/bin/python -m bench.pages_bench [--seconds 4] [--rounds 3] [--clients 16] [--workers 2] [--preload]
+[--postgres [SERVER_URL]]`` (the portal's data on PostgreSQL, DATABASE_URL or the local server, as in production)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,7 +45,9 @@ from bench.common import (
     wrk_throughput,
 )
 from emulator.testing import running_emulator
+from portal_app.data.db import normalise_url
 from tests.support.servers import REPO_ROOT, build_portal, free_port, portal_url_for, private_redis
+from tests.support.sql import temporary_database
 
 PRINCIPAL = "principal@wjec-appointees.co.uk"
 PAGE_GOAL, LAYER_GOAL = 0.6, 0.9
@@ -75,17 +79,26 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each server")
     parser.add_argument("--preload", action="store_true",
                         help="all three servers with gunicorn's --preload (GUNICORN_PRELOAD=true)")
+    parser.add_argument("--postgres", metavar="SERVER_URL", nargs="?",
+                        const=os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="the portal's data in a throwaway database on this PostgreSQL server (the "
+                             "production shape) instead of the embedded SQLite file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pages-bench-") as tmp:
-        run(Path(tmp), args)
+        if args.postgres:
+            with temporary_database(normalise_url(args.postgres), "pages_bench") as url:
+                run(Path(tmp), args, database_url=url)
+        else:
+            run(Path(tmp), args)
 
 
-def run(tmp: Path, args) -> None:
+def run(tmp: Path, args, database_url: str | None = None) -> None:
     port = free_port()
     preload = ["--preload"] if args.preload else []
+    on_postgres = {"DATABASE_URL": database_url} if database_url else {}
     with private_redis(tmp) as store, \
             running_emulator(tmp, test_mode=True, portal_url=portal_url_for(port)) as emu:
-        portal = build_portal(emu, tmp, store.url, port=port, workers=args.workers)
+        portal = build_portal(emu, tmp, store.url, port=port, workers=args.workers, **on_postgres)
         bare = build_portal(emu, tmp, store.url, workers=args.workers, name="bare")
         # The probe shares the portal's database, Redis and cookie (cookies ignore ports on localhost).
         probe = build_portal(emu, tmp, store.url, workers=args.workers, name="probe",
@@ -93,6 +106,8 @@ def run(tmp: Path, args) -> None:
         for server, app in ((portal, "wsgi:app"), (bare, "bench.bare_app:app"), (probe, "bench.portal_probe:app")):
             server.args[-1:] = [*preload, app]
         try:
+            if database_url:
+                portal_command(portal, "migrate")  # the embedded SQLite file migrates itself in dev mode
             portal.start(ca_path=emu.ca_path)
             seed_demo_data(portal)
             bare.start(ca_path=emu.ca_path, wait_ready=False)
@@ -116,10 +131,15 @@ def run(tmp: Path, args) -> None:
 
 def seed_demo_data(portal) -> None:
     """The demo allocations, marks and samples (``portal seed-demo``), so the mark lists have rows to show."""
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "portal", "seed-demo"], cwd=REPO_ROOT,
+    portal_command(portal, "seed-demo")
+
+
+def portal_command(portal, command: str) -> None:
+    """``flask --app wsgi portal COMMAND`` with the portal's environment; the bench stops if it fails."""
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "portal", command], cwd=REPO_ROOT,
                           env=portal.env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
-        raise SystemExit(f"portal seed-demo failed:\n{done.stdout}\n{done.stderr}")
+        raise SystemExit(f"portal {command} failed:\n{done.stdout}\n{done.stderr}")
 
 
 def load(target: Target, args, generator: str, ca: str, seconds: float) -> tuple[float, int]:
@@ -159,6 +179,7 @@ def measure(args, targets: list[Target], emu, client: redis.Redis) -> None:
                      f"{cpu_ms:.2f}", f"{trips:.2f}"))
     clients = f"wrk, {args.clients} connections" if generator == "wrk" else f"Python clients x {args.clients}"
     print(table(f"Page throughput ({args.workers} gunicorn workers x 4 threads{' --preload' if args.preload else ''}; "
+                f"{'PostgreSQL' if args.postgres else 'SQLite'}; "
                 f"{clients}; {args.rounds} x "
                 f"{args.seconds:.0f}s alternating rounds each; https, loopback)", rows,
                 ("server", "req/s", "ratio to bare", "CPU ms per request", "Redis commands per view")))
