@@ -107,8 +107,8 @@ def reader() -> QuickReads:
 
     For what pages read at every view (the mark lists' change stamps) or often (the favourites): cheaper than
     the request's session, and it never touches a view's uncommitted work. Checked out once per request at its
-    first read (one pool checkout, one pre-ping on PostgreSQL, however many reads), each read's transaction
-    ended as it returns, and given back at teardown.
+    first read (one pool checkout however many reads; on PostgreSQL from the read engine, in autocommit and
+    without pre-ping: data.db.init_read_engine), and given back at teardown.
     """
     reads = g.get("db_reader")
     if reads is None:

@@ -67,9 +67,6 @@ class QuickReads:
             return found
         except dialect.loaded_dbapi.Error as exc:
             gone = dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
-            if cursor is not None:
-                cursor.close()
-                cursor = None
             self.close(invalidate=exc if gone else None)
             raise DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone,
                                       dialect=dialect) from exc
