@@ -38,6 +38,26 @@ def test_login_is_limited_per_client(portal):
     assert client.get("/login", environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code == 302
 
 
+def test_limited_requests_say_their_allowance_and_the_others_carry_no_limit_headers(portal, entra):
+    """Flask-Limiter's headers come from its after-request hook, which the portal skips for requests no limit
+    checked (signin.limits._PortalLimiter): a limited request must still get them, the others none."""
+    client = portal.test_client()
+    first, second = client.get("/login", environ_base=CLIENT), client.get("/login", environ_base=CLIENT)
+    assert first.headers["X-RateLimit-Limit"] == str(LOGINS_PER_MINUTE)
+    assert int(first.headers["X-RateLimit-Remaining"]) == int(second.headers["X-RateLimit-Remaining"]) + 1
+    anonymous_post = client.post("/logout", environ_base=CLIENT)
+    assert anonymous_post.headers["X-RateLimit-Limit"] == str(POSTS_PER_MINUTE)
+
+    browser = SignInActions(portal.test_client(), entra)
+    assert browser.sign_in(**TEAM_LEADER).status_code == 303
+    page = browser.client.get("/services", environ_base=CLIENT)
+    assert page.status_code == 200
+    assert not [name for name in page.headers.keys() if name.startswith("X-RateLimit")]
+    # The allowance the anonymous requests used is untouched by the signed-in ones.
+    assert int(client.get("/login", environ_base=CLIENT).headers["X-RateLimit-Remaining"]) == (
+        int(second.headers["X-RateLimit-Remaining"]) - 1)
+
+
 def test_anonymous_posts_are_limited_per_client(portal):
     client = portal.test_client()
     for _ in range(POSTS_PER_MINUTE):
