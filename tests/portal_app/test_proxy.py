@@ -61,3 +61,15 @@ def test_extra_hosts_serve_probes_that_use_another_name(tmp_path, redis_url, ent
     app = create_app(portal_test_config(tmp_path, redis_url, portal={"extra_hosts": ["10.0.0.8"]}))
     assert app.test_client().get("/healthz", headers={"Host": "10.0.0.8:8000"}).status_code == 200
     assert app.test_client().get("/healthz", headers={"Host": "10.0.0.9:8000"}).status_code == 400
+
+
+def test_hosts_served_before_never_let_a_forged_one_through(client):
+    """Trusted Host values are remembered (web.proxy): a forged host is still refused after any number of
+    trusted ones, with or without ports, and once the memory is full the check itself still runs."""
+    for port in range(1, 100):
+        assert client.get("/healthz", headers={"Host": f"localhost:{port}"}).status_code == 200
+    for host in ("evil.example", "localhost.evil.example", "evil.example:1", "LOCALHOST.evil.example"):
+        assert client.get("/healthz", headers={"Host": host}).status_code == 400
+    assert client.get("/healthz", headers={"Host": "localhost:4242"}).status_code == 200  # past the memory's size
+    assert client.get("/healthz", headers={"Host": "evil.example:4243"}).status_code == 400
+
