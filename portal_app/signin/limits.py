@@ -48,8 +48,9 @@ class _PortalLimiter(Limiter):
 
     After the response and at teardown it builds its per-request state again, to find the deductions and
     the limit headers of a request that no limit saw and then to clear them: a request it never checked
-    skips both (in process, about 15 microseconds of the layer's 110 beyond a bare Flask route). Flask-Limiter
-    makes that state only inside a check (``_check_request_limit``), so a request without one has none.
+    skips both (with the host checked once, web.proxy: a gated page's calls per request 1,023 -> 957 in
+    process, the bare route's 636). Flask-Limiter makes that state only inside a check
+    (``_check_request_limit``), so a request without one has none.
     """
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:

@@ -10,9 +10,9 @@ TRUSTED_HOSTS applies it), so nothing can reflect it (Werkzeug's trailing-slash 
 external URL's; ``portal.extra_hosts`` adds names that probes or a metrics scraper use (a pod address, say).
 
 The check runs once per request, here, and not again in Flask: with TRUSTED_HOSTS set, Flask checks the host
-twice more per request (each time it builds a URL adapter), IDNA-encoding the names each time, a tenth of the
-portal's layer beyond a bare Flask route. A Host header found trusted is remembered (a few distinct values:
-the name, with and without a port), so the usual request compares one string.
+twice more per request (each time it builds a URL adapter), IDNA-encoding the names each time. A Host header
+found trusted is remembered (a few distinct values: the name, with and without a port), so the usual request
+looks up one string.
 """
 
 from __future__ import annotations
