@@ -15,6 +15,7 @@ Only for SELECTs whose columns the driver returns as they are (integers, strings
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -62,17 +63,20 @@ class QuickReads:
             cursor = connection.cursor()
             cursor.execute(sql, values)
             found = cursor.fetchall()
+            cursor.close()
             if not self._autocommit:
                 connection.rollback()  # the read's transaction ends here
             return found
         except dialect.loaded_dbapi.Error as exc:
             gone = dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
+            # The cursor before the connection: once an invalidated connection is closed, sqlite3 refuses to
+            # close its cursors, and that error would replace this one (no retry, a 500 instead of a 503).
+            if cursor is not None:
+                with contextlib.suppress(dialect.loaded_dbapi.Error):
+                    cursor.close()
             self.close(invalidate=exc if gone else None)
             raise DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone,
                                       dialect=dialect) from exc
-        finally:
-            if cursor is not None:
-                cursor.close()
 
     def scalars(self, statement: Select, params: Mapping[str, Any]) -> list:
         """The first column of ``rows``."""
