@@ -21,6 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from auth.reloading_file import ReloadingFile
+from portal_app.data import change_counter
+from portal_app.data.audit import Appointee
 from portal_app.data.csvrows import ImportReport
 from portal_app.data.db import init_engine, init_read_engine, make_session_factory, session_scope
 from portal_app.data.import_context import ImportContext
@@ -29,6 +31,7 @@ from portal_app.data.migrate import upgrade_to_head
 from portal_app.data.moderation_rules import ModerationRules, ModerationRulesError
 from portal_app.data.quick_reads import QuickReads
 from portal_app.data.seed import SeedError, seed_demo
+from portal_app.data.stamps_memo import Stamps, StampsMemo
 from portal_app.settings import PROJECT_ROOT, ConfigError, PortalSettings
 from portal_app.web.errors import error_page
 from portal_app.web.health import add_readiness_check
@@ -49,6 +52,7 @@ class Database:
     sessions: sessionmaker[Session]
     migrate_at_first_use: bool
     read_engine: Engine  # the small reads' (data.db.init_read_engine): ``engine`` itself on SQLite
+    stamps: StampsMemo  # the mark lists' change stamps, kept while a SQLite file is unwritten (data.stamps_memo)
     _migrated: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -58,6 +62,8 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection (tests, before their database is dropped)."""
+        if self.stamps.counter is not None:
+            self.stamps.counter.close()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
@@ -116,6 +122,11 @@ def reader() -> QuickReads:
         state.ensure_migrated()
         reads = g.db_reader = state.quick_reads()
     return reads
+
+
+def change_stamps_of(appointee: Appointee) -> Stamps:
+    """The change stamps of what ``appointee``'s mark lists show, as of now (data.stamps_memo)."""
+    return database().stamps.stamps_of(reader(), appointee)
 
 
 def _close_session(_exc: BaseException | None) -> None:
@@ -269,6 +280,7 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
         sessions=make_session_factory(engine),
         migrate_at_first_use=settings.dev_mode and not settings.database_url,
         read_engine=init_read_engine(url, engine),
+        stamps=StampsMemo(change_counter.for_url(url)),
     )
     try:
         app.extensions[RULES_EXTENSION] = ReloadingFile(

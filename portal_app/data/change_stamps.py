@@ -21,8 +21,9 @@ row until they commit (a short wait, the length of a mark save); readers never w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import BigInteger, Connection, Integer, bindparam, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -31,6 +32,7 @@ from portal_app.data.audit import Appointee
 from portal_app.data.models import Allocation, Base, TeamMembership
 from portal_app.data.quick_reads import QuickReads
 
+_T = TypeVar("_T")
 SHARED = 0  # the stamp of data no single component owns; component ids start at 1
 TABLE = "change_stamp"
 
@@ -106,11 +108,19 @@ def stamps_of(reader: QuickReads | Session | Connection, appointee: Appointee) -
     """(component id, version) of everything the appointee's lists show: part of their cache key.
 
     Read before the data it stands for: a write committed in between makes the next view's key newer than the
-    entry, never the other way round. Pages read it at every view through ``QuickReads`` (the driver's cursor).
+    entry, never the other way round. Pages read it through ``data.stamps_memo`` (the driver's cursor, and on
+    SQLite only once the file has been written since).
     """
-    params = {"tid": appointee.tid, "oid": appointee.oid}
-    found = reader.rows(_STAMPS_OF, params) if isinstance(reader, QuickReads) else reader.execute(_STAMPS_OF, params)
-    return tuple((c, v) for c, v in found)
+    if isinstance(reader, QuickReads):
+        return stamps_and(reader, appointee, None)[0]
+    return tuple((c, v) for c, v in reader.execute(_STAMPS_OF, {"tid": appointee.tid, "oid": appointee.oid}))
+
+
+def stamps_and(reader: QuickReads, appointee: Appointee,
+               then: Callable[[], _T] | None) -> tuple[tuple[tuple[int, int], ...], _T | None]:
+    """``stamps_of``, and ``then()`` called in the same read (QuickReads.rows_and: on SQLite, under its lock)."""
+    found, seen = reader.rows_and(_STAMPS_OF, {"tid": appointee.tid, "oid": appointee.oid}, then)
+    return tuple((c, v) for c, v in found), seen
 
 
 # --- the triggers --------------------------------------------------------------------------------------------

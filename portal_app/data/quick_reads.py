@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select
 from sqlalchemy.exc import DBAPIError
 
+_T = TypeVar("_T")
 _Compiled = tuple[str, Callable[[Mapping[str, Any]], Any]]
 _compiled: dict[tuple[Select, str, str], _Compiled] = {}
 
@@ -36,19 +37,29 @@ class QuickReads:
         self._connection: Any = None  # the pool's DBAPI connection proxy, checked out at the first read
 
     def rows(self, statement: Select, params: Mapping[str, Any]) -> list[tuple]:
-        """All rows of ``statement`` (a module-level constant: it is compiled once per dialect).
+        """All rows of ``statement`` (a module-level constant: it is compiled once per dialect)."""
+        return self.rows_and(statement, params, None)[0]
+
+    def rows_and(self, statement: Select, params: Mapping[str, Any],
+                 then: Callable[[], _T] | None) -> tuple[list[tuple], _T | None]:
+        """``rows``, and what ``then()`` gives before the read's transaction ends (None without ``then``).
+
+        On SQLite the read then runs in a transaction of its own, so ``then`` runs while the read's shared lock
+        still holds: no writer can be half-way through writing the file, and what ``then`` reads of it (its
+        change counter: data.stamps_memo) belongs to the rows' snapshot.
 
         A connection the server has dropped (a restart, a failover) is invalidated and the read tried once more
         on a new one: a read can always be sent again, and the read engine has no pre-ping to catch it first.
         """
         try:
-            return self._read(statement, params)
+            return self._read(statement, params, then)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
-            return self._read(statement, params)
+            return self._read(statement, params, then)
 
-    def _read(self, statement: Select, params: Mapping[str, Any]) -> list[tuple]:
+    def _read(self, statement: Select, params: Mapping[str, Any],
+              then: Callable[[], _T] | None) -> tuple[list[tuple], _T | None]:
         dialect = self._engine.dialect
         sql, arguments = _compiled_for(statement, dialect)
         values = arguments(params)
@@ -61,12 +72,15 @@ class QuickReads:
         cursor = None
         try:
             cursor = connection.cursor()
+            if then is not None and dialect.name == "sqlite":
+                cursor.execute("BEGIN")  # sqlite3 begins none before a SELECT: its lock would end with the rows
             cursor.execute(sql, values)
             found = cursor.fetchall()
+            seen = then() if then is not None else None
             cursor.close()
             if not self._autocommit:
                 connection.rollback()  # the read's transaction ends here
-            return found
+            return found, seen
         except dialect.loaded_dbapi.Error as exc:
             gone = dialect.is_disconnect(exc, connection.dbapi_connection, cursor)
             # The cursor before the connection: once an invalidated connection is closed, sqlite3 refuses to

@@ -2,8 +2,9 @@
 
 A list is the page people come back to after every sheet, so it is read far more often than its data changes.
 Its HTML is kept (portal_app.web.fragments) under a key naming everything it is made of: the user, the change
-stamps of their components (portal_app.data.change_stamps, one small statement per view), the language, the
-permissions and whatever else the caller passes. A write anywhere, by any worker or process, moves a stamp,
+stamps of their components (portal_app.data.change_stamps: one small statement per view, or on SQLite none
+while nothing has been written, portal_app.data.stamps_memo), the language, the permissions and whatever else
+the caller passes. A write anywhere, by any worker or process, moves a stamp,
 so the next load renders again; a deadline passing does too (``valid_until``). Values that are the request's
 own (the CSRF token) are filled in per response.
 """
@@ -17,8 +18,7 @@ from flask import request
 from flask_babel import format_datetime
 from markupsafe import Markup
 
-from portal_app.data.change_stamps import stamps_of
-from portal_app.database import reader
+from portal_app.database import change_stamps_of
 from portal_app.marks.common import current_appointee
 from portal_app.signin.roles import current_permissions, role_title
 from portal_app.web import clock, i18n
@@ -33,7 +33,7 @@ def cached_list(template: str, key: Hashable, context: Callable[[], Mapping[str,
     ``key`` names the caller's own inputs beyond the user, their stamps, permissions and language.
     """
     me = current_appointee()
-    stamps = stamps_of(reader(), me)  # before the data: a write in between makes the next key newer, never older
+    stamps = change_stamps_of(me)  # before the data: a write in between makes the next key newer, never older
     full_key = (me, stamps, current_permissions(), i18n.current_language(), str(i18n.support_contact()),
                 request.script_root, key)
     return render_fragment(template, full_key, lambda: {**context(), **_helpers()}, per_request=per_request,

@@ -1,7 +1,7 @@
 """What the pages people open most cost in round trips: one Redis command per page view (the session read) and
 the same number of SQL statements however many favourites a user has (issue 17): none on All Services, whose
-favourites are the session's copy; a mark list seen again with nothing changed reads only its change stamps.
-Counted, never timed."""
+favourites are the session's copy; a mark list seen again with nothing changed reads only its change stamps,
+and on SQLite not even those while nothing at all has been written (data.stamps_memo). Counted, never timed."""
 
 from __future__ import annotations
 
@@ -26,9 +26,14 @@ def own_redis(tmp_path):
         yield server
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    return request.getfixturevalue("seeded_sqlite_url" if request.param == "sqlite" else "pg_seeded_url")
+
+
 @pytest.fixture
-def costed_app(tmp_path, own_redis, entra, seeded_sqlite_url):
-    yield from make_services_app(tmp_path, own_redis.url, seeded_sqlite_url)
+def costed_app(tmp_path, own_redis, entra, database_url):
+    yield from make_services_app(tmp_path, own_redis.url, database_url)
 
 
 def statements_per_page(app, client, path: str) -> int:
@@ -46,13 +51,18 @@ def test_each_page_costs_the_same_sql_with_no_favourites_and_with_several(costed
         token = csrf_token(client.get("/services").get_data(as_text=True))
         assert client.post("/services/favourites",
                            data={"csrf_token": token, "service": service, "action": "add"}).status_code == 303
+    after_the_stars = {path: statements_per_page(costed_app, client, path) for path in PAGES[who]}
     after = {path: statements_per_page(costed_app, client, path) for path in PAGES[who]}
     assert after == before
     # The favourites come from the session's copy, the catalogue and the menu need no SQL.
-    assert before["/services"] == 0
+    assert before["/services"] == after_the_stars["/services"] == 0
     mark_list = PAGES[who][1]
-    # Seen again, unchanged: the list's change stamps only; its data was read at the first view.
-    assert before[mark_list] == 1 < first[mark_list]
+    # Seen again, unchanged: its data was read at the first view. PostgreSQL reads the change stamps at every
+    # view; SQLite only once the file has been written since: the stars were, so the next view reads them,
+    # finds the list's own unchanged and serves the list already rendered.
+    sqlite = costed_app.extensions["portal.database"].engine.dialect.name == "sqlite"
+    assert before[mark_list] == (0 if sqlite else 1) < first[mark_list]
+    assert after_the_stars[mark_list] == 1
 
 
 @pytest.mark.parametrize("who", PAGES)

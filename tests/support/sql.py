@@ -26,19 +26,19 @@ def counting_statements(engine):
 
     # The small reads pages make on the driver's cursor (portal_app.data.quick_reads) pass no SQLAlchemy event:
     # they are counted where they are sent, and still run.
-    send = QuickReads.rows
+    send = QuickReads.rows_and  # QuickReads.rows reads through it too
 
-    def counted_rows(reads, statement, params):
+    def counted_rows(reads, statement, params, then):
         if reads._engine.url == engine.url:  # the read engine (PostgreSQL) has the same database
             seen.append(str(statement))
-        return send(reads, statement, params)
+        return send(reads, statement, params, then)
 
     event.listen(engine, "before_cursor_execute", count)
-    QuickReads.rows = counted_rows
+    QuickReads.rows_and = counted_rows
     try:
         yield seen
     finally:
-        QuickReads.rows = send
+        QuickReads.rows_and = send
         event.remove(engine, "before_cursor_execute", count)
 
 
