@@ -130,10 +130,11 @@ def change_stamps_of(appointee: Appointee) -> Stamps:
 
 
 def _close_session(_exc: BaseException | None) -> None:
-    reads = g.pop("db_reader", None)
+    here = g._get_current_object()  # every request ends here: one context lookup, not one per name
+    reads = here.pop("db_reader", None)
     if reads is not None:
         reads.close()
-    session = g.pop("db_session", None)
+    session = here.pop("db_session", None)
     if session is not None:
         # close() rolls back anything uncommitted: a failed request never leaves half a save behind.
         session.close()

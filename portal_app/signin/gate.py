@@ -71,24 +71,27 @@ def csrf_token() -> str:
 
 def _load_user() -> None:
     """Put the signed-in user on ``g``, ending sessions past their idle or absolute limit."""
-    g.user = None
+    # Every request runs this: g and the session are looked up once each, not at every use (a context proxy's
+    # lookup costs about as much as the check it serves).
+    here, store = g._get_current_object(), session._get_current_object()
+    here.user = None
     if request.endpoint in _NO_USER_NEEDED:
         return
-    user = user_session.current_user(session)
+    user = user_session.current_user(store)
     if user is None:
         return
     settings = current_app.extensions["portal.settings"]
     now = clock.now()
-    reason = user_session.expired_reason(session, now=now, idle_seconds=settings.idle_timeout_minutes * 60,
+    reason = user_session.expired_reason(store, now=now, idle_seconds=settings.idle_timeout_minutes * 60,
                                          absolute_seconds=settings.absolute_lifetime_hours * 3600)
     if reason:
         log.info("session ended", extra={"event": "session_expired", "reason": reason,
                                          "tid": user["tid"], "oid": user["oid"]})
-        session.clear()
+        store.clear()
         return
-    user_session.touch(session, now)
+    user_session.touch(store, now)
     if refresh_if_due(user, now):
-        g.user = user
+        here.user = user
 
 
 def init_app(app: Flask) -> None:

@@ -33,6 +33,7 @@ from portal_app.signin.redirect import (
 from portal_app.signin.roles import decide_roles, set_work_as
 from portal_app.signin.services import identity_services
 from portal_app.web import clock
+from portal_app.web.metrics import CALLBACK_SECONDS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -71,6 +72,7 @@ def _login_hint_problem(email: str, appointee_domains: tuple[str, ...]) -> str |
 
 
 @bp.route("/auth/callback", methods=["GET", "POST"])
+@CALLBACK_SECONDS.time()  # the whole answer, the token call included, errors too
 def callback():
     """Redeem the code, verify the ID token, decide roles, and start a fresh portal session."""
     auth_response = (request.form if request.method == "POST" else request.args).to_dict()

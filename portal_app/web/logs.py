@@ -61,8 +61,9 @@ def request_id() -> str:
 
 
 def _echo_request_id(response):
-    if g.get("request_id"):
-        response.headers["X-Request-Id"] = g.request_id
+    found = g.get("request_id")
+    if found:
+        response.headers.add("X-Request-Id", found)  # no view sets it: add, without a search for one to replace
     return response
 
 
