@@ -24,7 +24,7 @@ from portal_app.data.change_counter import ChangeCounter
 from portal_app.data.change_stamps import stamps_and
 from portal_app.data.quick_reads import QuickReads
 
-MAX_ENTRIES = 10_000  # appointees per process; an entry is their ids and a few (component, version) pairs
+MAX_ENTRIES = 10_000  # appointees per process; an entry (their ids, a few stamps) is about 1 KB: 10 MB at most
 
 Stamps = tuple[tuple[int, int], ...]
 
