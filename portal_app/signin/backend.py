@@ -75,7 +75,7 @@ class _ResilientMixin:
             return None
 
     def save_session(self, app, session, response):
-        if getattr(g, "session_store_error", None):
+        if g.get("session_store_error"):
             return  # never write over a session we could not read
         try:
             super().save_session(app, session, response)
@@ -230,7 +230,8 @@ def backend_of(app: Flask) -> SessionBackend:
 
 def _refuse_while_store_down():
     """Requests whose session could not be read get a 503, not a page built on an empty session."""
-    if g.get("session_store_error") and request.endpoint not in ("health.healthz", "health.readyz", "static"):
+    if (g._get_current_object().get("session_store_error")
+            and request.endpoint not in ("health.healthz", "health.readyz", "static")):
         return error_page(503, _("The portal cannot reach its session store right now. Please try again in a "
                                  "moment."))
     return None

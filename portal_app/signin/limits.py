@@ -10,8 +10,9 @@ The callback is not limited: it stores nothing, and a callback needs a flow that
 from __future__ import annotations
 
 import logging
+from functools import partial
 
-from flask import Flask, g, request
+from flask import Flask, Response, after_this_request, g, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
@@ -29,50 +30,60 @@ _LOGIN = "auth.login"
 
 
 def _is_anonymous_post() -> bool:
-    return (request.method == "POST" and g.get("user") is None
-            and request.endpoint not in _NOT_LIMITED_POSTS)
+    here = request._get_current_object()  # one lookup through the proxy: this runs at every request
+    return here.method == "POST" and g.get("user") is None and here.endpoint not in _NOT_LIMITED_POSTS
 
 
 def _never_limited() -> bool:
     """Everything but /login and anonymous POSTs."""
-    return request.endpoint != _LOGIN and not _is_anonymous_post()
+    here = request._get_current_object()
+    if here.endpoint == _LOGIN:
+        return False
+    return here.method != "POST" or not _is_anonymous_post()
 
 
 class _PortalLimiter(Limiter):
-    """Flask-Limiter, consulted only by the requests it may limit.
+    """Flask-Limiter, consulted only by the requests it may limit, and only those pay for its hooks.
 
     Flask-Limiter checks every request before its view; even with a request filter saying "not this one" it
     still resolves the request's limits and meta limits, which was a tenth of the portal's own layer on a
     signed-in page. Saying no before the check costs one comparison. The decorated /login check (not in the
     middleware) always runs.
 
-    After the response and at teardown it builds its per-request state again, to find the deductions and
-    the limit headers of a request that no limit saw and then to clear them: a request it never checked
-    skips both (with the host checked once, web.proxy: a gated page's calls per request 1,023 -> 957 in
-    process, the bare route's 636). Flask-Limiter makes that state only inside a check
-    (``_check_request_limit``), so a request without one has none.
+    It also adds an after-request hook (its limit headers and conditional deductions) and a teardown hook
+    (clearing its per-request state) to every request. Only a request it checked has any of that state, so
+    ``init_app`` takes both off every request and a checked request runs them itself (``after_this_request``).
     """
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
         if in_middleware and _never_limited():
             return
-        g.limiter_consulted = True
+        here = g._get_current_object()
+        if not here.get("limiter_consulted"):  # /login is checked twice: middleware and decorator
+            here.limiter_consulted = True
+            after_this_request(self._after_checked_request)
         super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
-    # Flask-Limiter's after-request hook (its private __inject_headers) asks these two; its teardown hook is
-    # the third. Their names are the library's private ones: tests/portal_app/test_rate_limits.py fails if the
-    # library stops calling them (the limit headers of /login would be missing).
-    @property
-    def current_limit(self) -> RequestLimit | None:
-        return super().current_limit if g.get("limiter_consulted") else None
+    def _after_checked_request(self, response: Response) -> Response:
+        # The library's own after-request and teardown work (their names are its private ones: the tests of
+        # tests/portal_app/test_rate_limits.py fail if the limit headers of /login go missing).
+        response = self._Limiter__inject_headers(response)  # type: ignore[attr-defined]
+        self._Limiter__release_context()  # type: ignore[attr-defined]
+        return response
 
-    def _Limiter__check_conditional_deductions(self, response) -> None:  # noqa: N802 - the library's name
-        if g.get("limiter_consulted"):
-            super()._Limiter__check_conditional_deductions(response)  # type: ignore[misc]
 
-    def _Limiter__release_context(self, _: BaseException | None = None) -> None:  # noqa: N802
-        if g.get("limiter_consulted"):
-            super()._Limiter__release_context(_)  # type: ignore[misc]
+def _hooks_for_checked_requests_only(app: Flask, limiter: _PortalLimiter) -> None:
+    """Take Flask-Limiter's after-request and teardown hooks off every request (see ``_PortalLimiter``)."""
+    after = app.after_request_funcs.setdefault(None, [])
+    teardown = app.teardown_request_funcs.setdefault(None, [])
+    mine_after = [f for f in after if isinstance(f, partial) and f.args[:1] == (limiter,)]
+    mine_teardown = [f for f in teardown if getattr(f, "__self__", None) is limiter]
+    if len(mine_after) != 1 or len(mine_teardown) != 1:
+        # Refuse to start rather than run them twice (or never) for a request that was checked.
+        raise RuntimeError("Flask-Limiter no longer registers one after-request and one teardown hook as "
+                           "portal_app/signin/limits.py expects: review _hooks_for_checked_requests_only")
+    after.remove(mine_after[0])
+    teardown.remove(mine_teardown[0])
 
 
 def _log_breach(limit: RequestLimit) -> None:
@@ -105,6 +116,7 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
             not _is_anonymous_post()), on_breach=_log_breach,
     )
     limiter.init_app(app)
+    _hooks_for_checked_requests_only(app, limiter)
     app.view_functions[_LOGIN] = limiter.limit(settings.login_rate_limit, scope="login")(app.view_functions[_LOGIN])
     app.register_error_handler(StorageError, _store_unavailable)
     app.extensions[EXTENSION] = limiter

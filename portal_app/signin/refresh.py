@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, session
+from flask.sessions import SessionMixin
 
 from auth import user_session
 from auth.errors import AuthError, AuthorityUnavailable
@@ -16,10 +17,14 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE_SECONDS = 60
 
 
-def refresh_if_due(user: dict, now: float) -> bool:
-    """Refresh when ``refresh_minutes`` have passed; False when the session had to end."""
+def refresh_if_due(user: dict, now: float, store: SessionMixin | None = None) -> bool:
+    """Refresh when ``refresh_minutes`` have passed; False when the session had to end.
+
+    ``store``: this request's session object, when the caller has it at hand (every request asks, and the
+    ``session`` proxy's lookup costs more than the check).
+    """
     every = current_app.extensions["portal.settings"].refresh_minutes * 60
-    if now - user_session.refreshed_at(session) < every:
+    if now - user_session.refreshed_at(session if store is None else store) < every:
         return True
     services = identity_services()
     try:

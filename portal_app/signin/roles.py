@@ -104,10 +104,10 @@ def current_permissions() -> frozenset[Permission]:
     # The request's g and session looked up once each: this runs several times a page (each proxy lookup
     # costs about as much as the rest of a remembered answer).
     here, store = g._get_current_object(), session._get_current_object()
-    if getattr(here, "user", None) is None:
+    if here.get("user") is None:
         return frozenset()
     stored, chosen = user_session.stored_roles(store), user_session.chosen_work_as(store)
-    memo = getattr(here, "_permissions", None)
+    memo = here.get("_permissions")
     # The stored decision is compared by identity: a refresh that stores a new one is a different object.
     if memo is None or memo[0] is not stored or memo[1] != chosen:
         memo = here._permissions = (stored, chosen, permissions_for(current_decision(), current_work_as()))

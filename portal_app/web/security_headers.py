@@ -38,12 +38,22 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
     # which the authority frames) decides framing with frame-ancestors alone.
     framing = [("Content-Security-Policy", csp), ("X-Frame-Options", "DENY")]
     replaced = {name.lower() for name, _ in always}
+    ours = replaced | {name.lower() for name, _ in (*defaults, *framing)} | {"cache-control"}
+    # What nearly every response gets (the view set none of these headers), worked out once.
+    usual = [*always, *defaults, *framing]
+    usual_html = [*usual, ("Cache-Control", "no-store")]  # pages show personal data
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
-        present = {name.lower() for name, _ in headers}
-        if replaced & present:
+        present = {name.lower(): value for name, value in headers}
+        if ours.isdisjoint(present):
+            # The Content-Type's media type, as response.mimetype gives it, without parsing its parameters.
+            html = present.get("content-type", "").partition(";")[0].strip().lower() == "text/html"
+            for name, value in usual_html if html else usual:
+                headers.add(name, value)
+            return response
+        if not replaced.isdisjoint(present):
             for name, _ in always:
                 headers.pop(name, None)
         extra = list(always)

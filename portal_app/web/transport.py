@@ -29,7 +29,8 @@ def init_app(app: Flask, settings: PortalSettings) -> None:
 
     @app.before_request
     def refuse_plain_http() -> None:
-        if request.is_secure or request.path in DIRECT_PATHS:
+        here = request._get_current_object()  # every request: one lookup through the proxy
+        if here.is_secure or here.path in DIRECT_PATHS:
             return
         log.warning("refused a plain-http request for %s: PORTAL_EXTERNAL_URL is https. Behind a TLS proxy, set "
                     "portal.trusted_proxy_hops (PORTAL_TRUSTED_PROXY_HOPS) to the number of proxies that set "
