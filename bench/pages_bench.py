@@ -13,7 +13,7 @@ Sixteen keep-alive connections by default, as many as nginx's upstream keepalive
 gunicorn worker listens on its own socket and the kernel spreads connections over them by hash, so with only
 four, one worker got three or all four of them in most rounds and its GIL set the pace; which server had
 the unlucky rounds then decided the ratios more than the code did.
-``.venv/bin/python -m bench.pages_bench [--seconds 4] [--rounds 3] [--clients 16] [--workers 2] [--preload]
+``.venv/bin/python -m bench.pages_bench [--seconds 4] [--rounds 3] [--runs 1] [--clients 16] [--workers 2] [--preload]
 [--postgres [SERVER_URL]]`` (the portal's data on PostgreSQL, DATABASE_URL or the local server, as in production)
 """
 
@@ -27,6 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import median
 
 import redis
 from sqlalchemy import create_engine, text
@@ -77,6 +78,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
     parser.add_argument("--clients", "--threads", type=int, default=16, help="concurrent keep-alive connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each server")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="repeat the throughput comparison on the same servers and summarise the ratios "
+                             "(median and range): on a shared machine one run can be off by a tenth")
     parser.add_argument("--preload", action="store_true",
                         help="all three servers with gunicorn's --preload (GUNICORN_PRELOAD=true)")
     parser.add_argument("--postgres", metavar="SERVER_URL", nargs="?",
@@ -121,7 +125,13 @@ def run(tmp: Path, args, database_url: str | None = None) -> None:
                 Target("portal layer only (gated probe)", probe, "/bench/gated", examiner, goal=LAYER_GOAL),
                 Target(BASELINE, bare, "/bare", examiner),
             ]
-            measure(args, targets, emu, redis.Redis.from_url(store.url))
+            ratios = []
+            for _ in range(args.runs):
+                for target in targets:
+                    target.rates, target.requests, target.ticks = [], 0, 0
+                ratios.append(measure(args, targets, emu, redis.Redis.from_url(store.url)))
+            if args.runs > 1:
+                summarise(ratios, targets)
             after_a_write(portal, {EXAMINER: examiner, PRINCIPAL: principal})
             memory(portal, probe, bare, redis.Redis.from_url(store.url))
         finally:
@@ -152,8 +162,8 @@ def load(target: Target, args, generator: str, ca: str, seconds: float) -> tuple
     return rate, round(rate * (time.monotonic() - started))
 
 
-def measure(args, targets: list[Target], emu, client: redis.Redis) -> None:
-    """Alternating timed rounds per server; the last target is the baseline."""
+def measure(args, targets: list[Target], emu, client: redis.Redis) -> dict[str, float]:
+    """Alternating timed rounds per server; the last target is the baseline. Returns each other's ratio to it."""
     generator, ca = load_generator(), str(emu.ca_path)
     for target in targets:
         page = target.browser.http.get(target.url, allow_redirects=False, timeout=15)
@@ -191,6 +201,21 @@ def measure(args, targets: list[Target], emu, client: redis.Redis) -> None:
     print(f"{BASELINE}: rounds " + ", ".join(f"{r:.0f}" for r in targets[-1].rates) + " req/s")
     if generator != "wrk":
         print("(wrk is not installed: Python clients shared the CPU with the servers; ./scripts/setup installs wrk)")
+    print()
+    return {target.name: mean(target.rates) / baseline for target in targets[:-1]}
+
+
+def summarise(ratios: list[dict[str, float]], targets: list[Target]) -> None:
+    """Each server's ratio to the bare route, run by run, with the median the goal is judged on."""
+    rows = []
+    for target in targets[:-1]:
+        seen = [run[target.name] for run in ratios]
+        middle = median(seen)
+        rows.append((target.name, " / ".join(f"{r:.2f}" for r in seen), f"{middle:.2f}",
+                     f"{min(seen):.2f}-{max(seen):.2f}", "meets" if middle >= target.goal else "MISSES",
+                     f"{target.goal:.1f}"))
+    print(table(f"Ratio to the bare route over {len(ratios)} runs on the same servers", rows,
+                ("server", "run by run", "median", "range", "median vs goal", "goal")))
     print()
 
 

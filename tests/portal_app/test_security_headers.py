@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portal_app import create_app
+from portal_app.web.security_headers import SecurityHeaders
 from tests.portal_app.conftest import portal_test_config
 
 ALWAYS = ("X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy", "Content-Security-Policy",
@@ -39,3 +40,25 @@ def test_under_https_every_response_says_so_once(tmp_path, redis_url, entra):
         headers = headers_of(client, path, base_url="https://portal.example")
         assert headers.getlist("Strict-Transport-Security") == ["max-age=31536000; includeSubDomains"]
         assert counts(headers) == dict.fromkeys(ALWAYS, 1)
+
+
+def sent_headers(app, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What the portal's middleware sends for a response that set ``headers`` itself."""
+    inner = lambda environ, start_response: start_response("200 OK", list(headers)) or [b""]  # noqa: E731
+    sent = []
+    wrapped = SecurityHeaders(inner, app.extensions["portal.settings"])
+    wrapped({}, lambda status, found, exc_info=None: sent.extend(found))
+    return sent
+
+
+def test_a_response_keeps_its_own_policies_and_gets_ours_in_place_of_its_own_nosniff(tmp_path, redis_url, entra):
+    app = create_app(portal_test_config(tmp_path, redis_url, portal={"external_url": "https://portal.example"}))
+    sent = sent_headers(app, [("Content-Type", "text/html"), ("Referrer-Policy", "no-referrer"),
+                              ("x-content-type-options", "sniff"), ("Content-Security-Policy", "frame-ancestors x"),
+                              ("Cache-Control", "private")])
+    names = [name.lower() for name, _ in sent]
+    assert dict((name.lower(), value) for name, value in sent) == {
+        "content-type": "text/html", "referrer-policy": "no-referrer", "content-security-policy": "frame-ancestors x",
+        "cache-control": "private", "x-content-type-options": "nosniff", "cross-origin-opener-policy": "same-origin",
+        "strict-transport-security": "max-age=31536000; includeSubDomains"}
+    assert len(names) == len(set(names))  # nothing doubled, and no X-Frame-Options beside the response's own CSP
