@@ -13,7 +13,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal_app.data.db import init_engine, normalise_url
+from portal_app.data.migrate import upgrade_to_head
 from portal_app.data.models import Base
+from portal_app.data.seed import seed_demo
 from tests.support.sql import temporary_database
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
@@ -91,3 +93,15 @@ def session(engine):
     """A session on the schema; tests commit as the services' callers would."""
     with Session(engine) as session:
         yield session
+
+
+@pytest.fixture
+def demo_engine(empty_db_url):
+    """An engine on a database migrated to head (triggers and all) holding the demo data."""
+    upgrade_to_head(empty_db_url)
+    engine = init_engine(empty_db_url)
+    with Session(engine) as session:
+        seed_demo(session)
+        session.commit()
+    yield engine
+    engine.dispose()

@@ -6,29 +6,20 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 
-from portal_app.data import init_engine, upgrade_to_head
 from portal_app.data.audit import Appointee
 from portal_app.data.change_counter import for_url
 from portal_app.data.change_stamps import stamps_of
 from portal_app.data.quick_reads import QuickReads
-from portal_app.data.seed import seed_demo
 from portal_app.data.stamps_memo import StampsMemo
 from tests.data.test_change_stamps import EXAMINER
 from tests.support.sql import counting_statements
 
 
 @pytest.fixture
-def seeded(empty_db_url):
+def seeded_at(demo_engine, empty_db_url):
     """(url, engine) of a database at head holding the demo data."""
-    upgrade_to_head(empty_db_url)
-    engine = init_engine(empty_db_url)
-    with Session(engine) as session:
-        seed_demo(session)
-        session.commit()
-    yield empty_db_url, engine
-    engine.dispose()
+    return empty_db_url, demo_engine
 
 
 def look(memo: StampsMemo, engine, who: Appointee = EXAMINER) -> tuple[tuple, int]:
@@ -53,8 +44,8 @@ def truth(engine) -> tuple:
         return stamps_of(connection, EXAMINER)
 
 
-def test_a_second_look_with_nothing_written_costs_no_sql_on_sqlite_and_one_read_on_postgresql(seeded):
-    url, engine = seeded
+def test_a_second_look_with_nothing_written_costs_no_sql_on_sqlite_and_one_read_on_postgresql(seeded_at):
+    url, engine = seeded_at
     memo = StampsMemo(for_url(url))
     first, cost = look(memo, engine)
     assert first == truth(engine) and cost == 1
@@ -63,8 +54,8 @@ def test_a_second_look_with_nothing_written_costs_no_sql_on_sqlite_and_one_read_
     assert cost == (0 if engine.dialect.name == "sqlite" else 1)
 
 
-def test_a_write_to_the_appointees_data_by_another_connection_shows_at_the_next_look(seeded):
-    url, engine = seeded
+def test_a_write_to_the_appointees_data_by_another_connection_shows_at_the_next_look(seeded_at):
+    url, engine = seeded_at
     memo = StampsMemo(for_url(url))
     before, _ = look(memo, engine)
     write_elsewhere(url, "UPDATE mark SET version = version + 1 WHERE entry_id IN (SELECT e.id FROM entry e "
@@ -73,8 +64,8 @@ def test_a_write_to_the_appointees_data_by_another_connection_shows_at_the_next_
     assert after == truth(engine) != before and cost == 1
 
 
-def test_a_write_to_anything_else_makes_the_next_look_read_again_and_find_the_same(seeded):
-    url, engine = seeded
+def test_a_write_to_anything_else_makes_the_next_look_read_again_and_find_the_same(seeded_at):
+    url, engine = seeded_at
     memo = StampsMemo(for_url(url))
     before, _ = look(memo, engine)
     write_elsewhere(url, "INSERT INTO favourite_service (tenant_id, object_id, service_id, created_at) "
@@ -85,8 +76,8 @@ def test_a_write_to_anything_else_makes_the_next_look_read_again_and_find_the_sa
 
 
 @pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)
-def test_a_rolled_back_write_keeps_what_was_kept_and_a_commit_after_it_is_seen(seeded):
-    url, engine = seeded
+def test_a_rolled_back_write_keeps_what_was_kept_and_a_commit_after_it_is_seen(seeded_at):
+    url, engine = seeded_at
     memo = StampsMemo(for_url(url))
     before, _ = look(memo, engine)
     with engine.connect() as connection:
@@ -99,8 +90,8 @@ def test_a_rolled_back_write_keeps_what_was_kept_and_a_commit_after_it_is_seen(s
 
 
 @pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)
-def test_what_is_kept_is_bounded(seeded):
-    url, engine = seeded
+def test_what_is_kept_is_bounded(seeded_at):
+    url, engine = seeded_at
     memo = StampsMemo(for_url(url), max_entries=2)
     people = [Appointee(EXAMINER.tid, f"someone-{n}") for n in range(3)]
     for who in people:
