@@ -4,9 +4,9 @@ A list is the page people come back to after every sheet, so it is read far more
 Its HTML is kept (portal_app.web.fragments) under a key naming everything it is made of: the user, the change
 stamps of their components (portal_app.data.change_stamps: one small statement per view, or on SQLite none
 while nothing has been written, portal_app.data.stamps_memo), the language, the permissions and whatever else
-the caller passes. A write anywhere, by any worker or process, moves a stamp,
-so the next load renders again; a deadline passing does too (``valid_until``). Values that are the request's
-own (the CSRF token) are filled in per response.
+the caller passes. A write anywhere, by any worker or process, moves a stamp, so the next load renders again;
+a deadline passing does too (``valid_until``). Values that are the request's own (the CSRF token) are filled
+in per response.
 """
 
 from __future__ import annotations

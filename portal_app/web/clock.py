@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 
 def now() -> float:
-    return current_app.extensions["portal.clock"]()
+    return now_in(current_app)
 
 
 def now_in(app: Flask) -> float:
